@@ -1,0 +1,1 @@
+"""autobill's application core: persistence, QuickBooks side, jobs, tick, CLI."""

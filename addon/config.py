@@ -1,0 +1,195 @@
+"""Settings, read once from the environment.
+
+Every setting autobill reads is declared in ``SETTINGS`` with its default and a one-line
+description; the README's settings table is checked against this list by a test. Demo mode is
+when no QuickBooks client id is configured: the local emulator stands in for Intuit and keys are
+generated once into the state folder. In production mode a missing or malformed setting stops
+start-up with one line naming it (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from addon.errors import ConfigError
+
+# Intuit's environments as intuitlib names them; anything else must be a discovery-document URL.
+# https://github.com/intuit/oauth-pythonclient/blob/master/intuitlib/utils.py (get_discovery_doc)
+INTUIT_ENVIRONMENTS = ("sandbox", "production")
+INTUIT_API_BASE = {
+    "sandbox": "https://sandbox-quickbooks.api.intuit.com/v3",
+    "production": "https://quickbooks.api.intuit.com/v3",
+}
+DEMO_CLIENT_ID = "autobill-demo-client"
+DEMO_CLIENT_SECRET = "autobill-demo-secret"
+DEMO_WEBHOOK_VERIFIER = "autobill-demo-verifier"
+
+
+def _int(value: str) -> int:
+    return int(value)
+
+
+def _float(value: str) -> float:
+    return float(value)
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _str(value: str) -> str:
+    return value.strip()
+
+
+def _keys(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its attribute name, default, parser and meaning."""
+
+    env: str
+    attr: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+    secret: bool = False
+    time_constant: bool = False  # seconds; multiplied by AUTOBILL_TIME_SCALE
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Where things live
+    Setting("DATABASE_URL", "database_url", None, _str,
+            "SQLAlchemy URL of autobill's database (default: SQLite file in the state folder)"),
+    Setting("REDIS_URL", "redis_url", "redis://127.0.0.1:6379/0", _str, "Redis for the RQ queues, locks and budgets"),
+    Setting("AUTOBILL_STATE_DIR", "state_dir", ".autobill", _str,
+            "git-ignored folder for the demo's SQLite file, generated keys, emulator snapshot and logs"),
+    Setting("AUTOBILL_PUBLIC_URL", "public_url", None, _str,
+            "URL people and senders reach the web app at (default http://127.0.0.1:<web port>)"),
+    Setting("AUTOBILL_WEB_PORT", "web_port", 5000, _int, "port of the web app started by `autobill run`"),
+    Setting("AUTOBILL_SANDBOX_PORT", "sandbox_port", 5055, _int, "port of the QuickBooks emulator in demo mode"),
+    Setting("AUTOBILL_WORKERS", "workers", 2, _int, "RQ worker processes started by `autobill run`"),
+    # Secrets
+    Setting("SECRET_KEY", "secret_key", None, _str, "Flask session signing key (generated in demo mode)", secret=True),
+    Setting("AUTOBILL_ENCRYPTION_KEYS", "encryption_keys", (), _keys,
+            "comma-separated Fernet keys, newest first; the first encrypts, all decrypt (generated in demo mode)",
+            secret=True),
+    # QuickBooks app
+    Setting("QBO_CLIENT_ID", "qbo_client_id", None, _str,
+            "your Intuit app's client id; unset means demo mode against the local emulator"),
+    Setting("QBO_CLIENT_SECRET", "qbo_client_secret", None, _str, "your Intuit app's client secret", secret=True),
+    Setting("QBO_REDIRECT_URI", "qbo_redirect_uri", None, _str,
+            "OAuth redirect URI registered with Intuit (default <public url>/qbo/callback)"),
+    Setting("QBO_ENVIRONMENT", "qbo_environment", "sandbox", _str,
+            "`sandbox`, `production`, or a discovery-document URL"),
+    Setting("QBO_API_BASE_URL", "qbo_api_base_url", None, _str,
+            "Accounting API base ending in /v3 (default follows QBO_ENVIRONMENT)"),
+    Setting("QBO_WEBHOOK_VERIFIER_TOKEN", "qbo_webhook_verifier_token", None, _str,
+            "verifier token of your app's QuickBooks webhooks", secret=True),
+    Setting("QBO_MINOR_VERSION", "qbo_minor_version", 75, _int, "minorversion sent on every Accounting API call"),
+    # Time constants (seconds), all scaled by AUTOBILL_TIME_SCALE
+    Setting("AUTOBILL_TIME_SCALE", "time_scale", 1.0, _float,
+            "multiplier applied to every time constant below (tests set it small)"),
+    Setting("AUTOBILL_TICK_SECONDS", "tick_seconds", 60, _float, "how often the scheduler runs tick", time_constant=True),
+    Setting("AUTOBILL_JOB_TIMEOUT", "job_timeout", 180, _float, "RQ job timeout", time_constant=True),
+    Setting("AUTOBILL_WORKER_MAINTENANCE_INTERVAL", "worker_maintenance_interval", 60, _float,
+            "how often a worker reclaims jobs of dead workers", time_constant=True),
+    Setting("AUTOBILL_JOB_MONITORING_INTERVAL", "job_monitoring_interval", 30, _float,
+            "how often a worker's heartbeat extends its job's lease", time_constant=True),
+)
+
+_BY_ATTR = {s.attr: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything autobill reads from its environment, parsed and checked."""
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            setting = _BY_ATTR[name]
+        except KeyError:
+            raise AttributeError(name) from None
+        value = self.values.get(name, setting.default)
+        if setting.time_constant and value is not None:
+            return value * self.values.get("time_scale", 1.0)
+        return value
+
+    @property
+    def demo_mode(self) -> bool:
+        """True when no Intuit app is configured and the local emulator stands in."""
+        return not self.values.get("qbo_client_id")
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.values.get("state_dir", ".autobill")).resolve()
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def web_url(self) -> str:
+        return (self.values.get("public_url") or f"http://127.0.0.1:{self.web_port}").rstrip("/")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (tests use it to scale time constants)."""
+        unknown = set(changes) - set(_BY_ATTR)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, values={**self.values, **changes})
+
+    def __repr__(self) -> str:  # never show secrets
+        shown = {k: ("***" if _BY_ATTR[k].secret and v else v) for k, v in self.values.items()}
+        return f"Settings({shown})"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Parse every declared setting from ``environ`` (default ``os.environ``)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[setting.attr] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env} is malformed: {exc}") from None
+    settings = Settings(values)
+    if not settings.demo_mode:
+        _check_production(settings)
+    return settings
+
+
+def _check_production(settings: Settings) -> None:
+    for env, attr in (
+        ("QBO_CLIENT_SECRET", "qbo_client_secret"),
+        ("QBO_REDIRECT_URI", "qbo_redirect_uri"),
+        ("QBO_WEBHOOK_VERIFIER_TOKEN", "qbo_webhook_verifier_token"),
+        ("DATABASE_URL", "database_url"),
+        ("SECRET_KEY", "secret_key"),
+        ("AUTOBILL_ENCRYPTION_KEYS", "encryption_keys"),
+    ):
+        if not settings.values.get(attr):
+            raise ConfigError(f"{env} is required when QBO_CLIENT_ID is set")
+    env = settings.qbo_environment
+    if env not in INTUIT_ENVIRONMENTS and not env.startswith(("https://", "http://")):
+        raise ConfigError("QBO_ENVIRONMENT must be sandbox, production or a discovery-document URL")
+    if env not in INTUIT_ENVIRONMENTS and not settings.values.get("qbo_api_base_url"):
+        raise ConfigError("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
+    if not settings.qbo_redirect_uri.startswith(("https://", "http://")):
+        raise ConfigError("QBO_REDIRECT_URI must be an http(s) URL")

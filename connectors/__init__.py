@@ -1,0 +1,52 @@
+"""One module per source. Every connector module has the same small surface:
+
+- ``verify(raw_body, headers, secret, *, url=None, method="POST", now=None, settings=None)``
+  raises ``connectors.errors.VerificationError`` when the request is not authentic;
+- ``delivery_key(raw_body, headers) -> str``: the sender's delivery id (dedupe key);
+- ``events(raw_body, headers, *, settings=None) -> list[rules.Event]``: empty when the
+  delivery does not concern billing;
+- ``ignored_reason(raw_body, headers, *, settings=None) -> str | None``: why ``events`` is empty;
+- optionally ``reply(raw_body, headers) -> (status, headers, body) | None`` for handshakes,
+  pings and acknowledgements.
+
+Connectors import only ``rules``; they do no I/O except optional enrichment and polling
+clients, whose base URLs are settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+from connectors.errors import UnknownConnector
+
+REQUIRED = ("verify", "delivery_key", "events", "ignored_reason")
+_NOT_CONNECTORS = {"base", "errors"}
+
+
+def names() -> list[str]:
+    """Every connector's name, sorted."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in _NOT_CONNECTORS or info.name.startswith("_") or info.ispkg:
+            continue
+        found.append(info.name)
+    return sorted(n for n in found if _is_connector(importlib.import_module(f"{__name__}.{n}")))
+
+
+def _is_connector(module: ModuleType) -> bool:
+    return all(callable(getattr(module, attr, None)) for attr in REQUIRED)
+
+
+def get(name: str) -> ModuleType:
+    """The connector module called ``name`` (``connectors.get("hubspot")``)."""
+    if not name.isidentifier() or name in _NOT_CONNECTORS or name.startswith("_"):
+        raise UnknownConnector(f"no connector called {name!r}")
+    try:
+        module = importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError:
+        raise UnknownConnector(f"no connector called {name!r}") from None
+    if not _is_connector(module):
+        raise UnknownConnector(f"no connector called {name!r}")
+    return module

@@ -1,0 +1,60 @@
+import pytest
+
+from addon.config import SETTINGS, load_settings
+from addon.errors import ConfigError
+
+PRODUCTION = {
+    "QBO_CLIENT_ID": "ABcd",
+    "QBO_CLIENT_SECRET": "s3cret",
+    "QBO_REDIRECT_URI": "https://billing.example.com/qbo/callback",
+    "QBO_WEBHOOK_VERIFIER_TOKEN": "vt-8842",
+    "DATABASE_URL": "postgresql+psycopg://db/autobill",
+    "SECRET_KEY": "k",
+    "AUTOBILL_ENCRYPTION_KEYS": "a,b",
+}
+
+
+def test_no_client_id_means_demo_mode_with_defaults():
+    settings = load_settings({})
+    assert settings.demo_mode
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.tick_seconds == 60
+
+
+def test_time_constants_are_scaled_by_the_time_scale():
+    settings = load_settings({"AUTOBILL_TIME_SCALE": "0.01", "AUTOBILL_JOB_TIMEOUT": "200"})
+    assert settings.job_timeout == pytest.approx(2.0)
+    assert settings.tick_seconds == pytest.approx(0.6)
+
+
+def test_production_mode_accepts_a_complete_configuration():
+    settings = load_settings(PRODUCTION)
+    assert not settings.demo_mode
+    assert settings.encryption_keys == ("a", "b")
+
+
+@pytest.mark.parametrize("missing", [k for k in PRODUCTION if k != "QBO_CLIENT_ID"])
+def test_production_mode_names_a_missing_setting(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_settings(env)
+
+
+def test_a_malformed_setting_is_named():
+    with pytest.raises(ConfigError, match="AUTOBILL_WEB_PORT is malformed"):
+        load_settings({"AUTOBILL_WEB_PORT": "eighty"})
+
+
+def test_a_url_environment_needs_an_api_base():
+    with pytest.raises(ConfigError, match="QBO_API_BASE_URL"):
+        load_settings({**PRODUCTION, "QBO_ENVIRONMENT": "http://127.0.0.1:9/.well-known/openid_configuration"})
+
+
+def test_secrets_do_not_appear_in_the_settings_repr():
+    text = repr(load_settings(PRODUCTION))
+    assert "s3cret" not in text and "vt-8842" not in text
+
+
+def test_every_setting_is_documented_in_the_readme(readme):
+    for setting in SETTINGS:
+        assert f"| `{setting.env}` |" in readme, f"{setting.env} missing from the README's settings table"

@@ -1,0 +1,20 @@
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _commands(readme: str) -> list[str]:
+    block = re.search(r"```sh\n(.*?)```", readme, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_opens_with_exactly_two_commands(readme):
+    assert _commands(readme) == ["make run", "make test"]
+
+
+def test_ci_runs_exactly_the_readmes_test_command(readme):
+    ci = (ROOT / ".ci" / "run").read_text()
+    lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith("#")]
+    assert "export CI=true" in lines
+    assert lines[-1] == _commands(readme)[1]
