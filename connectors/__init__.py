@@ -7,7 +7,16 @@
   delivery does not concern billing;
 - ``ignored_reason(raw_body, headers, *, settings=None) -> str | None``: why ``events`` is empty;
 - optionally ``reply(raw_body, headers) -> (status, headers, body) | None`` for handshakes,
-  pings and acknowledgements.
+  pings and acknowledgements;
+- optionally ``enrich(events, *, credentials, base_url=None, session=None, settings=None)
+  -> list[rules.Event]`` for sources whose payloads carry only ids: fetches what billing needs
+  (amounts, line items, the customer) from the source's API with the company's stored
+  credentials (a str or a dict, as the connector documents) and returns the completed events;
+  raises ``connectors.errors.EnrichmentError`` (retryable) on failure.
+
+Usage events (time logged, expense logged, SLA breached) carry their fields in
+``Event.attributes`` as ``rules.usage.USAGE_ATTRIBUTES`` lists; ``rules.usage_from_event``
+turns them into ``UsageRecord``s.
 
 Connectors import only ``rules``; they do no I/O except optional enrichment and polling
 clients, whose base URLs are settings.

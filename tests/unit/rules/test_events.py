@@ -38,3 +38,24 @@ def test_an_event_needs_an_aware_time_and_a_source_object():
 def test_event_amounts_must_be_decimal():
     with pytest.raises(TypeError, match="Decimal"):
         Event(EventKind.DEAL_WON, "hubspot", "deal-1", datetime(2026, 1, 1, tzinfo=UTC), amount=12.5)
+
+
+def test_a_time_logged_event_becomes_a_usage_record_of_the_given_version():
+    from rules import UsageKind, usage_from_event
+
+    event = Event(
+        EventKind.TIME_LOGGED, "toggl", "te-881", datetime(2026, 11, 3, 17, 0, tzinfo=UTC),
+        attributes={"date": "2026-11-03", "hours": "7.5", "person": "Ana", "task": "Firewall upgrade",
+                    "project": "project:toggl:42", "billable": True, "description": "FW cutover"},
+    )
+    record = usage_from_event(event, version=2, agreement_id="agr-northwind")
+    assert record.kind is UsageKind.TIME and record.version == 2
+    assert record.hours == Decimal("7.5") and record.date == date(2026, 11, 3)
+    assert record.agreement_id == "agr-northwind" and record.billable
+
+
+def test_a_deal_won_event_carries_no_usage():
+    from rules import usage_from_event
+
+    with pytest.raises(ValueError, match="no usage"):
+        usage_from_event(_deal(), version=1)
