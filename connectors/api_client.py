@@ -7,7 +7,8 @@ so the caller can retry with backoff and show a person what went wrong.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -66,3 +67,12 @@ class JsonApi:
         except PayloadError as exc:
             raise EnrichmentError(f"{where} answered something that is not JSON ({exc.message})") from None
 
+
+
+@contextmanager
+def unexpected_answers(vendor: str, what: str) -> Iterator[None]:
+    """Turn a vendor answer of an unexpected shape (a list where an object was due) into an ``EnrichmentError``."""
+    try:
+        yield
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise EnrichmentError(f"{vendor} answered {what} in an unexpected shape ({type(exc).__name__})") from None

@@ -201,6 +201,11 @@ def decimal_or_none(value: Any, field: str) -> Decimal | None:
     return number
 
 
+def quantity_or_one(value: Decimal | None) -> Decimal:
+    """A line's quantity: 1 when the source leaves it out, but a stated 0 stays 0."""
+    return Decimal("1") if value is None else value
+
+
 def setting(settings: Mapping[str, Any] | None, name: str, default: Any = None) -> Any:
     """One per-endpoint setting, or ``default`` when the endpoint has no settings or no such key."""
     if not settings:

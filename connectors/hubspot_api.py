@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
-from connectors.api_client import JsonApi
-from connectors.base import decimal_or_none, setting
+from connectors.api_client import JsonApi, unexpected_answers
+from connectors.base import decimal_or_none, quantity_or_one, setting
 from connectors.errors import EnrichmentError, PayloadError
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
@@ -49,7 +48,11 @@ def enrich(events: list[Event], *, credentials, base_url=None, session=None, set
         vendor="HubSpot", session=session, timeout=setting(settings, "http_timeout"),
     )
     won = set(setting(settings, "won_stage_ids", ())) | {"closedwon"}
-    return [_enrich_one(api, event, won) if event.kind is EventKind.DEAL_WON else event for event in events]
+    done = []
+    for event in events:
+        with unexpected_answers("HubSpot", f"deal {event.source_object_id}"):
+            done.append(_enrich_one(api, event, won) if event.kind is EventKind.DEAL_WON else event)
+    return done
 
 
 def _associated_ids(deal: dict, *names: str) -> list[str]:
@@ -107,7 +110,7 @@ def _line_items(api: JsonApi, ids: list[str]) -> list[tuple[EventLine, str | Non
 
 def _line(line_id: str, props: dict) -> tuple[EventLine, str | None]:
     try:
-        quantity = decimal_or_none(props.get("quantity"), "quantity") or Decimal("1")
+        quantity = quantity_or_one(decimal_or_none(props.get("quantity"), "quantity"))
         price = decimal_or_none(props.get("price"), "price")
         amount = decimal_or_none(props.get("amount"), "amount")
     except PayloadError as exc:

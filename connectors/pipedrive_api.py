@@ -9,11 +9,10 @@ Credentials: an API token (str) or ``{"api_token": ...}``, sent in the ``x-api-t
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
-from connectors.api_client import JsonApi
-from connectors.base import decimal_or_none, setting
+from connectors.api_client import JsonApi, unexpected_answers
+from connectors.base import decimal_or_none, quantity_or_one, setting
 from connectors.errors import EnrichmentError, PayloadError
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
@@ -39,7 +38,11 @@ def enrich(events: list[Event], *, credentials, base_url=None, session=None, set
         headers={"x-api-token": _token(credentials)},
         vendor="Pipedrive", session=session, timeout=setting(settings, "http_timeout"),
     )
-    return [_enrich_one(api, e) if e.kind is EventKind.DEAL_WON else e for e in events]
+    done = []
+    for event in events:
+        with unexpected_answers("Pipedrive", f"deal {event.source_object_id}"):
+            done.append(_enrich_one(api, event) if event.kind is EventKind.DEAL_WON else event)
+    return done
 
 
 def _data(answer: Any, what: str) -> Any:
@@ -100,7 +103,7 @@ def _products(api: JsonApi, deal_id: str) -> list[EventLine]:
 
 def _line(deal_id: str, item: dict) -> EventLine:
     try:
-        quantity = decimal_or_none(item.get("quantity"), "quantity") or Decimal("1")
+        quantity = quantity_or_one(decimal_or_none(item.get("quantity"), "quantity"))
         price = decimal_or_none(item.get("item_price"), "item_price")
         amount = decimal_or_none(item.get("sum"), "sum")
         cycles = item.get("billing_frequency_cycles")

@@ -15,8 +15,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from connectors.api_client import JsonApi
-from connectors.base import decimal_or_none, setting
+from connectors.api_client import JsonApi, unexpected_answers
+from connectors.base import decimal_or_none, quantity_or_one, setting
 from connectors.errors import EnrichmentError, PayloadError
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
@@ -48,8 +48,11 @@ def enrich(events: list[Event], *, credentials, base_url=None, session=None, set
     """Each won Opportunity completed with its account, amount, currency and line items."""
     api = _api(credentials, base_url, session, settings)
     version = setting(settings, "api_version", API_VERSION)
-    return [_enrich_one(api, f"/services/data/{version}", e) if e.kind is EventKind.DEAL_WON else e
-            for e in events]
+    done = []
+    for event in events:
+        with unexpected_answers("Salesforce", f"opportunity {event.source_object_id}"):
+            done.append(_enrich_one(api, f"/services/data/{version}", event) if event.kind is EventKind.DEAL_WON else event)
+    return done
 
 
 def _enrich_one(api: JsonApi, root: str, event: Event) -> Event:
@@ -90,7 +93,7 @@ def _line_items(api: JsonApi, root: str, opportunity_id: str) -> list[EventLine]
             name = product.get("Name") or record.get("Description") or f"line item {record.get('Id')}"
             lines.append(EventLine(
                 description=name,
-                quantity=_decimal(record.get("Quantity"), opportunity_id) or Decimal("1"),
+                quantity=quantity_or_one(_decimal(record.get("Quantity"), opportunity_id)),
                 unit_price=_decimal(record.get("UnitPrice"), opportunity_id),
                 amount=_decimal(record.get("TotalPrice"), opportunity_id),
                 product_id=record.get("Product2Id"), sku=record.get("ProductCode") or None, product_name=product.get("Name"),

@@ -88,6 +88,10 @@ def _unix(value: Any, field: str) -> int | None:
     return value
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _id(value: Any) -> str | None:
     if isinstance(value, dict):  # an expanded object
         value = value.get("id")
@@ -95,30 +99,29 @@ def _id(value: Any) -> str | None:
 
 
 def _invoice_subscription(invoice: dict, basil: bool) -> str | None:
-    parent = invoice.get("parent") if isinstance(invoice.get("parent"), dict) else {}
-    details = parent.get("subscription_details") if isinstance(parent.get("subscription_details"), dict) else {}
+    details = _dict(_dict(invoice.get("parent")).get("subscription_details"))
     new, old = _id(details.get("subscription")), _id(invoice.get("subscription"))
     # Each version has one place; the other is read only when an account mixes them.
     return (new or old) if basil else (old or new)
 
 
 def _subscription_line_period(invoice: dict) -> tuple[Any, Any]:
-    lines = (invoice.get("lines") or {}).get("data") or []
-    for line in lines:
+    lines = _dict(invoice.get("lines")).get("data")
+    for line in lines if isinstance(lines, list) else []:
         if not isinstance(line, dict):
             continue
-        parent = line.get("parent") if isinstance(line.get("parent"), dict) else {}
-        item = parent.get("subscription_item_details") or {}
+        parent = _dict(line.get("parent"))
+        item = _dict(parent.get("subscription_item_details"))
         is_subscription = line.get("type") == "subscription" or parent.get("type") == "subscription_item_details"
         if is_subscription and not (line.get("proration") or item.get("proration")):
-            period = line.get("period") if isinstance(line.get("period"), dict) else {}
+            period = _dict(line.get("period"))
             return _unix(period.get("start"), "line period start"), _unix(period.get("end"), "line period end")
     return None, None
 
 
 def _item_periods(holder: dict, field: str) -> list[int]:
-    items = holder.get("items") if isinstance(holder.get("items"), dict) else {}
-    data = items.get("data") if isinstance(items.get("data"), list) else []
+    data = _dict(holder.get("items")).get("data")
+    data = data if isinstance(data, list) else []
     return [_unix(i[field], f"item {field}") for i in data if isinstance(i, dict) and i.get(field) is not None]
 
 
@@ -208,7 +211,7 @@ def _ended(body: dict, subscription: dict) -> Event:
         currency=str(subscription["currency"]).upper() if subscription.get("currency") else None,
         source_event_id=_id(body.get("id")), period_end=ended.date(),
         attributes={"subscription_id": subscription_id, "livemode": body.get("livemode"),
-                    "cancellation_reason": (subscription.get("cancellation_details") or {}).get("reason"),
+                    "cancellation_reason": _dict(subscription.get("cancellation_details")).get("reason"),
                     "stripe_event_type": body.get("type"), "needs_enrichment": True},
     )
 

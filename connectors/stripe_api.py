@@ -13,7 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from connectors.api_client import JsonApi
+from connectors.api_client import JsonApi, unexpected_answers
 from connectors.base import setting
 from connectors.errors import EnrichmentError
 from connectors.stripe_money import from_minor
@@ -43,15 +43,19 @@ def enrich(events: list[Event], *, credentials, base_url=None, session=None, set
     )
     done = []
     for event in events:
-        if event.kind is EventKind.SUBSCRIPTION_RENEWED:
-            done.append(_renewal(api, event))
-        elif event.kind is EventKind.CONTRACT_ENDED and event.source_customer is not None:
-            customer = api.get(f"/v1/customers/{event.source_customer.id}")
-            done.append(replace(event, source_customer=_customer(customer, event.source_customer.id),
-                                attributes={**event.attributes, "needs_enrichment": False}))
-        else:
-            done.append(event)
+        with unexpected_answers("Stripe", f"the data of {event.source_object_id}"):
+            done.append(_enrich_one(api, event))
     return done
+
+
+def _enrich_one(api: JsonApi, event: Event) -> Event:
+    if event.kind is EventKind.SUBSCRIPTION_RENEWED:
+        return _renewal(api, event)
+    if event.kind is EventKind.CONTRACT_ENDED and event.source_customer is not None:
+        customer = api.get(f"/v1/customers/{event.source_customer.id}")
+        return replace(event, source_customer=_customer(customer, event.source_customer.id),
+                       attributes={**event.attributes, "needs_enrichment": False})
+    return event
 
 
 def _renewal(api: JsonApi, event: Event) -> Event:

@@ -79,3 +79,9 @@ def test_no_stored_token_is_an_enrichment_error_before_any_request(vendor_api):
     with pytest.raises(EnrichmentError, match="no HubSpot access token"):
         hubspot.enrich([won_deal_512()], credentials=None, base_url=vendor_api.base_url)
     assert vendor_api.requests == []
+
+
+def test_an_answer_of_an_unexpected_shape_is_an_enrichment_error(vendor_api):
+    vendor_api.answer("GET", "/crm/v3/objects/deals/512", body=["not", "a", "deal"])
+    with pytest.raises(EnrichmentError, match="unexpected shape"):
+        hubspot.enrich([won_deal_512()], credentials=TOKEN, base_url=vendor_api.base_url)
