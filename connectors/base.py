@@ -160,8 +160,11 @@ def stable_key(*parts: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
-def parse_timestamp(value: Any, *, what: str = "timestamp") -> datetime:
-    """An aware UTC datetime from ISO 8601 text (``Z``, ``+0300`` or ``+03:00``) or epoch milliseconds."""
+def parse_timestamp(value: Any, *, what: str = "timestamp", keep_offset: bool = False) -> datetime:
+    """An aware UTC datetime from ISO 8601 text (``Z``, ``+0300`` or ``+03:00``) or epoch milliseconds.
+
+    With ``keep_offset`` the text's own UTC offset is kept (the writer's local day and hour).
+    """
     if isinstance(value, bool) or value is None or value == "":
         raise PayloadError(f"{what} is missing")
     if isinstance(value, int | Decimal) or (isinstance(value, str) and value.strip().isdigit()):
@@ -184,7 +187,7 @@ def parse_timestamp(value: Any, *, what: str = "timestamp") -> datetime:
         raise PayloadError(f"{what} {value!r} is not an ISO 8601 date and time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return moment if keep_offset else moment.astimezone(UTC)
 
 
 # Hours are kept to six places (about 4 ms), so converting seconds loses nothing a bill could show.
