@@ -46,7 +46,8 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     except PayloadError:
         return f"body:{stable_key(raw_body)}"
     items = payload.get("history_items") if isinstance(payload, dict) else None
-    ids = sorted(str(item.get("id")) for item in items or [] if isinstance(item, dict) and item.get("id"))
+    items = items if isinstance(items, list) else []
+    ids = sorted(str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id"))
     if not ids:
         return f"body:{stable_key(raw_body)}"
     webhook = payload.get("webhook_id")

@@ -127,3 +127,13 @@ def test_history_item_ids_are_the_dedupe_key():
 def test_unreadable_bodies_are_payload_errors(body):
     with pytest.raises(PayloadError):
         clickup.events(body, signed(body))
+
+
+@pytest.mark.parametrize("body", [b'{"history_items": true, "webhook_id": "w"}', b'{"history_items": [1, null]}',
+                                  b"\xff", b"[]"])
+def test_the_dedupe_key_of_any_body_is_a_string_never_an_error(body):
+    assert clickup_key_of(body).startswith("body:")
+
+
+def clickup_key_of(body: bytes) -> str:
+    return clickup.delivery_key(body, {})
