@@ -1,16 +1,20 @@
-"""Helpers every connector shares: case-insensitive headers, constant-time HMAC checks, JSON."""
+"""Helpers every connector shares: case-insensitive headers, constant-time HMAC checks, JSON,
+timestamps, hours and the shapes ``events``/``enrich`` return."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from connectors.errors import PayloadError, VerificationError
+from connectors.errors import ConnectorError, PayloadError, VerificationError
 
 # Nesting deeper than this is refused as unparseable: no real webhook is this deep, and it keeps
 # a hostile body from exhausting the parser.
@@ -212,3 +216,136 @@ def setting(settings: Mapping[str, Any] | None, name: str, default: Any = None) 
         return default
     value = settings.get(name)
     return default if value is None else value
+
+# --- Helpers for reading deliveries: added with the work and time connectors ---------------------
+
+class Reading(NamedTuple):
+    """What a delivery says: the events it carries, or why it carries none."""
+
+    events: list
+    reason: str | None = None
+
+
+def read_guard(interpret: Callable[..., Reading]) -> Callable[..., Reading]:
+    """Wrap a payload interpreter so an unexpected shape becomes a ``PayloadError``, never a crash.
+
+    Vendors change payloads and attackers with a valid secret can send anything; a field of the
+    wrong type must end as "unparseable, kept in the inbox", not as a 500 or a stack trace.
+    """
+
+    @functools.wraps(interpret)
+    def guarded(*args, **kwargs) -> Reading:
+        try:
+            return interpret(*args, **kwargs)
+        except ConnectorError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError,
+                RecursionError) as exc:
+            raise PayloadError(f"payload has an unexpected shape ({type(exc).__name__}: {exc})") from None
+
+    return guarded
+
+
+def verify_hex_hmac(raw_body: bytes, provided: str | None, secret: str | bytes | None, *,
+                    header: str, prefix: str = "") -> None:
+    """Check a hex HMAC-SHA256 of the raw body (optionally prefixed, ``sha256=``) in constant time."""
+    key = secret_bytes(secret)
+    if not provided:
+        raise VerificationError(f"missing {header} header")
+    value = provided.strip()
+    if prefix:
+        if not value.lower().startswith(prefix.lower()):
+            raise VerificationError(f"{header} header does not start with {prefix!r}")
+        value = value[len(prefix):]
+    expected = hmac.new(key, raw_body, hashlib.sha256).hexdigest()
+    if not same(expected, value.lower()):
+        raise VerificationError(f"{header} signature does not match the body")
+
+
+def stable_key(*parts: Any) -> str:
+    """A short, stable digest of ``parts``, for deliveries that carry no id of their own."""
+    text = "\x1f".join("" if part is None else str(part) for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def parse_timestamp(value: Any, *, what: str = "timestamp", keep_offset: bool = False) -> datetime:
+    """An aware UTC datetime from ISO 8601 text (``Z``, ``+0300`` or ``+03:00``) or epoch milliseconds.
+
+    With ``keep_offset`` the text's own UTC offset is kept (the writer's local day and hour).
+    """
+    if isinstance(value, bool) or value is None or value == "":
+        raise PayloadError(f"{what} is missing")
+    if isinstance(value, int | Decimal) or (isinstance(value, str) and value.strip().isdigit()):
+        millis = Decimal(str(value))
+        try:
+            return datetime.fromtimestamp(float(millis / 1000), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise PayloadError(f"{what} {value!r} is out of range") from None
+    if not isinstance(value, str):
+        raise PayloadError(f"{what} {value!r} is not a date and time")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Jira writes offsets without a colon (+0300) and Toggl nanoseconds; fromisoformat wants neither.
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise PayloadError(f"{what} {value!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment if keep_offset else moment.astimezone(UTC)
+
+
+# Hours are kept to six places (about 4 ms), so converting seconds loses nothing a bill could show.
+HOURS_PLACES = Decimal("0.000001")
+
+
+def hours_from_seconds(seconds: Any) -> str:
+    """Seconds as decimal hours text (``5400`` -> ``"1.500000"``)."""
+    value = Decimal(str(seconds)) / Decimal(3600)
+    return str(value.quantize(HOURS_PLACES, rounding=ROUND_HALF_UP))
+
+
+def local_date(moment: datetime, settings: Mapping[str, Any] | None) -> str:
+    """The calendar date of ``moment`` in the endpoint's ``time_zone`` setting (UTC when unset)."""
+    name = (settings or {}).get("time_zone")
+    if name:
+        try:
+            moment = moment.astimezone(ZoneInfo(str(name)))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PayloadError(f"time_zone setting {name!r} is not a known time zone") from None
+    return moment.date().isoformat()
+
+
+def mapping_key(kind: str, source: str, value: Any) -> str:
+    """A key a person can map to an agreement, e.g. ``repository:github:octo/site``."""
+    return f"{kind}:{source}:{value}"
+
+
+def as_dict(value: Any, what: str) -> dict:
+    """``value`` if it is a JSON object, else a ``PayloadError`` naming ``what``."""
+    if not isinstance(value, dict):
+        raise PayloadError(f"{what} is not a JSON object")
+    return value
+
+
+class DroppedEvent(NamedTuple):
+    """An event that enrichment found should not bill, with the reason a person will read."""
+
+    event: Any
+    reason: str
+
+
+class Enriched(list):
+    """What ``enrich`` returns: the completed events (a plain list) plus ``dropped`` with reasons."""
+
+    def __init__(self, events=(), dropped=()):
+        super().__init__(events)
+        self.dropped: list[DroppedEvent] = list(dropped)
+
+
+def dropped_reasons(result: Any) -> list[DroppedEvent]:
+    """The events an ``enrich`` result dropped, with reasons (none for a plain list)."""
+    return list(getattr(result, "dropped", ()))
