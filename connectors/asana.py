@@ -13,17 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.asana_api import API_BASE, enrich
-from connectors.base import (
-    Headers,
-    Reading,
-    as_dict,
-    load_json,
-    parse_timestamp,
-    read_guard,
-    stable_key,
-    verify_hex_hmac,
-)
+from connectors.base import Headers, Reading, as_dict, load_json, read_guard, stable_key
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "asana"

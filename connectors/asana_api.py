@@ -14,8 +14,9 @@ from typing import Any
 import requests
 
 from connectors.api_client import JsonApi, stored_token, unreadable_as_enrichment
-from connectors.base import DroppedEvent, Enriched, mapping_key, parse_timestamp
+from connectors.base import DroppedEvent, Enriched, mapping_key
 from connectors.errors import EnrichmentError
+from connectors.timeparse import parse_timestamp
 from rules.events import Event
 
 API_BASE = "https://app.asana.com/api/1.0"

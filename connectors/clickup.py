@@ -19,14 +19,13 @@ from connectors.base import (
     as_dict,
     hours_from_seconds,
     load_json,
-    local_date,
     mapping_key,
-    parse_timestamp,
     read_guard,
     stable_key,
-    verify_hex_hmac,
 )
 from connectors.errors import PayloadError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "clickup"

@@ -22,15 +22,13 @@ from connectors.base import (
     as_dict,
     hours_from_seconds,
     load_json,
-    local_date,
     mapping_key,
-    parse_timestamp,
     read_guard,
-    same,
-    secret_bytes,
     stable_key,
 )
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import same, secret_bytes
+from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "clockify"

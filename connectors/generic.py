@@ -14,21 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.base import (
-    Headers,
-    as_aware,
-    body_digest,
-    check_fresh,
-    from_epoch_seconds,
-    hmac_sha256,
-    load_json,
-    parse_signature_header,
-    same,
-    secret_bytes,
-    setting,
-)
+from connectors.base import Headers, body_digest, load_json, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.generic_format import MAX_ID_LENGTH, event_from_json
+from connectors.signing import hmac_sha256, parse_signature_header, same, secret_bytes
+from connectors.timeparse import as_aware, check_fresh, from_epoch_seconds
 from rules.events import Event
 
 SIGNATURE_HEADER = "Autobill-Signature"

@@ -12,17 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import (
-    Headers,
-    Reading,
-    as_dict,
-    load_json,
-    mapping_key,
-    parse_timestamp,
-    read_guard,
-    stable_key,
-    verify_hex_hmac,
-)
+from connectors.base import Headers, Reading, as_dict, load_json, mapping_key, read_guard, stable_key
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "github"

@@ -24,8 +24,9 @@ from typing import Any
 import requests
 
 from connectors.api_client import JsonApi, RateLimited
-from connectors.base import as_aware, mapping_key, parse_timestamp
+from connectors.base import mapping_key
 from connectors.errors import ConnectorError, EnrichmentError
+from connectors.timeparse import as_aware, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "harvest"

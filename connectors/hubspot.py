@@ -19,19 +19,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from connectors.base import (
-    Headers,
-    body_digest,
-    check_fresh,
-    from_epoch_millis,
-    hmac_sha256,
-    load_json,
-    same,
-    secret_bytes,
-    setting,
-)
+from connectors.base import Headers, body_digest, load_json, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.hubspot_api import enrich
+from connectors.signing import hmac_sha256, same, secret_bytes
+from connectors.timeparse import check_fresh, from_epoch_millis
 from rules.events import Event, EventKind
 
 SOURCE = "hubspot"

@@ -11,19 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from connectors.base import (
-    Headers,
-    Reading,
-    as_aware,
-    as_dict,
-    load_json,
-    mapping_key,
-    parse_timestamp,
-    read_guard,
-    stable_key,
-    verify_hex_hmac,
-)
+from connectors.base import Headers, Reading, as_dict, load_json, mapping_key, read_guard, stable_key
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import as_aware, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "linear"

@@ -20,20 +20,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import (
-    Headers,
-    body_digest,
-    decimal_or_none,
-    from_epoch_millis,
-    from_epoch_seconds,
-    load_json,
-    parse_instant,
-    same,
-    secret_bytes,
-    setting,
-)
+from connectors.base import Headers, body_digest, decimal_or_none, load_json, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.pipedrive_api import enrich
+from connectors.signing import same, secret_bytes
+from connectors.timeparse import from_epoch_millis, from_epoch_seconds, parse_instant
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "pipedrive"

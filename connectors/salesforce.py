@@ -27,9 +27,11 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml.ElementTree import fromstring
 
-from connectors.base import body_digest, decimal_or_none, parse_day, parse_instant, same, setting
+from connectors.base import body_digest, decimal_or_none, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.salesforce_api import enrich
+from connectors.signing import same
+from connectors.timeparse import parse_day, parse_instant
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "salesforce"

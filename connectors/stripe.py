@@ -25,20 +25,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import (
-    Headers,
-    body_digest,
-    check_fresh,
-    from_epoch_seconds,
-    hmac_sha256,
-    load_json,
-    parse_signature_header,
-    same,
-    secret_bytes,
-    setting,
-)
+from connectors.base import Headers, body_digest, load_json, setting
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import hmac_sha256, parse_signature_header, same, secret_bytes
 from connectors.stripe_api import enrich
+from connectors.timeparse import check_fresh, from_epoch_seconds
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "stripe"
