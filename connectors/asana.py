@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.asana_api import API_BASE, enrich
-from connectors.base import Headers, Reading, as_dict, load_json, read_guard, stable_key
+from connectors.base import Headers, Reading, as_dict, body_key, load_json, read_guard, stable_key
 from connectors.errors import PayloadError, VerificationError
 from connectors.signing import verify_hex_hmac
 from connectors.timeparse import parse_timestamp
@@ -66,7 +66,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     except PayloadError:
         items = None
     if not isinstance(items, list):
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     if not items:
         return f"heartbeat:{stable_key(raw_body)}"
     prints = sorted(repr(_fingerprint(item)) for item in items if isinstance(item, dict))
@@ -80,8 +80,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body)
-    return None if reading.events else reading.reason
+    return _read(raw_body).ignored
 
 
 @read_guard

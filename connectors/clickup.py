@@ -17,6 +17,7 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    body_key,
     hours_from_seconds,
     load_json,
     mapping_key,
@@ -43,12 +44,12 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     try:
         payload = load_json(raw_body)
     except PayloadError:
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     items = payload.get("history_items") if isinstance(payload, dict) else None
     items = items if isinstance(items, list) else []
     ids = sorted(str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id"))
     if not ids:
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     webhook = payload.get("webhook_id")
     return f"{webhook}/{ids[0]}" if len(ids) == 1 else f"{webhook}/{stable_key(*ids)}"
 
@@ -60,8 +61,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, settings).ignored
 
 
 @read_guard

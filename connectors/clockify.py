@@ -60,8 +60,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, headers, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, headers, settings).ignored
 
 
 def _seconds(interval: dict, start: datetime, end: datetime | None) -> Decimal:

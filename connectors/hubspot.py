@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from connectors.base import Headers, body_digest, load_json, setting
+from connectors.base import Headers, batch_key, body_digest, load_json, setting, summarize
 from connectors.errors import PayloadError, VerificationError
 from connectors.hubspot_api import enrich
 from connectors.signing import hmac_sha256, same, secret_bytes
@@ -113,11 +113,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
         return body_digest(raw_body)
     if not entries:
         return body_digest(raw_body)
-    portal = entries[0].get("portalId", "?")
-    ids = sorted({f"{e.get('subscriptionId', '?')}:{e['eventId']}" for e in entries})
-    if len(ids) == 1:
-        return f"{portal}:{ids[0]}"
-    return f"{portal}:batch:{hashlib.sha256(','.join(ids).encode()).hexdigest()[:40]}"
+    return batch_key(entries[0].get("portalId", "?"), (f"{e.get('subscriptionId', '?')}:{e['eventId']}" for e in entries))
 
 
 def _won_stages(settings) -> set[str]:
@@ -186,5 +182,4 @@ def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None
         return None
     if not skipped:
         return "the delivery carries no notifications"
-    shown = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-    return f"no deal moved to a won stage: {shown}"
+    return f"no deal moved to a won stage: {summarize(skipped)}"

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from connectors.base import Headers, Reading, as_dict, load_json, mapping_key, read_guard, stable_key
+from connectors.base import (
+    Headers,
+    Reading,
+    as_dict,
+    body_key,
+    load_json,
+    mapping_key,
+    read_guard,
+    stable_key,
+)
 from connectors.errors import PayloadError, VerificationError
 from connectors.signing import verify_hex_hmac
 from connectors.timeparse import as_aware, parse_timestamp
@@ -56,7 +65,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
                                           data.get("updatedAt"))
     except PayloadError:
         pass
-    return f"body:{stable_key(raw_body)}"
+    return body_key(raw_body)
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
@@ -66,8 +75,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, headers)
-    return None if reading.events else reading.reason
+    return _read(raw_body, headers).ignored
 
 
 @read_guard

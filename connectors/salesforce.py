@@ -19,7 +19,6 @@ Per-endpoint settings: ``organization_id`` (required; 15 or 18 characters), ``ac
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
@@ -27,7 +26,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml.ElementTree import fromstring
 
-from connectors.base import body_digest, decimal_or_none, setting
+from connectors.base import batch_key, body_digest, decimal_or_none, setting, summarize
 from connectors.errors import PayloadError, VerificationError
 from connectors.salesforce_api import enrich
 from connectors.signing import same
@@ -115,10 +114,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     ids = sorted({note_id for note_id, _, _ in message.notifications if note_id})
     if not ids:
         return body_digest(raw_body)
-    org = _org15(message.organization_id)
-    if len(ids) == 1:
-        return f"{org}:{ids[0]}"
-    return f"{org}:batch:{hashlib.sha256(','.join(ids).encode()).hexdigest()[:40]}"
+    return batch_key(_org15(message.organization_id), ids)
 
 
 def reply(raw_body: bytes, headers: Mapping[str, str]):
@@ -184,4 +180,4 @@ def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None
         return None
     if not skipped:
         return "the message carries no notifications"
-    return "no won opportunity: " + "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    return f"no won opportunity: {summarize(skipped)}"

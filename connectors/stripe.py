@@ -25,11 +25,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import Headers, body_digest, load_json, setting
-from connectors.errors import PayloadError, VerificationError
-from connectors.signing import hmac_sha256, parse_signature_header, same, secret_bytes
+from connectors.base import body_digest, load_json, setting
+from connectors.errors import PayloadError
+from connectors.signing import verify_stamped_hmac
 from connectors.stripe_api import enrich
-from connectors.timeparse import check_fresh, from_epoch_seconds
+from connectors.timeparse import from_epoch_seconds
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "stripe"
@@ -43,13 +43,8 @@ __all__ = ["verify", "delivery_key", "events", "ignored_reason", "enrich", "rene
 def verify(raw_body: bytes, headers: Mapping[str, str], secret, *, url=None, method="POST", now=None,
            settings=None) -> None:
     """Check ``Stripe-Signature`` over the raw body: any ``v1`` may match, within the tolerance."""
-    key = secret_bytes(secret)
-    timestamp, signatures = parse_signature_header(Headers(headers).require("Stripe-Signature"), "Stripe-Signature")
-    expected = hmac_sha256(key, str(timestamp).encode() + b"." + raw_body).hex()
-    if not any(same(expected, candidate.lower()) for candidate in signatures):
-        raise VerificationError("no v1 signature in Stripe-Signature matches the body")
-    tolerance = float(setting(settings, "tolerance_seconds", TOLERANCE_SECONDS))
-    check_fresh(from_epoch_seconds(timestamp), now, tolerance, "Stripe-Signature timestamp")
+    verify_stamped_hmac(raw_body, headers, secret, header="Stripe-Signature", now=now,
+                        tolerance_seconds=float(setting(settings, "tolerance_seconds", TOLERANCE_SECONDS)))
 
 
 def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
