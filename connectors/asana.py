@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from connectors.asana_api import API_BASE, enrich
-from connectors.base import Headers, Reading, as_dict, body_key, load_json, read_guard, stable_key
+from connectors.base import (
+    Headers,
+    Reading,
+    as_dict,
+    body_key,
+    dict_or_empty,
+    load_json,
+    read_guard,
+    stable_key,
+)
 from connectors.errors import PayloadError, VerificationError
 from connectors.signing import verify_hex_hmac
 from connectors.timeparse import parse_timestamp
@@ -53,7 +62,7 @@ def _fingerprint(item: dict) -> tuple:
     def gid(key):
         value = item.get(key)
         return value.get("gid") if isinstance(value, dict) else value
-    change = item.get("change") if isinstance(item.get("change"), dict) else {}
+    change = dict_or_empty(item.get("change"))
     return (gid("resource"), item.get("action"), change.get("field"), change.get("action"),
             item.get("created_at"), gid("user"), gid("parent"))
 
@@ -96,7 +105,7 @@ def _read(raw_body: bytes) -> Reading:
     for raw in items:
         item = as_dict(raw, "event")
         resource = as_dict(item.get("resource"), "event resource")
-        change = item.get("change") if isinstance(item.get("change"), dict) else {}
+        change = dict_or_empty(item.get("change"))
         what = f"{resource.get('resource_type')} {item.get('action')}"
         seen.append(f"{what} ({change['field']})" if change.get("field") else what)
         if resource.get("resource_type") != "task" or item.get("action") != "changed":
@@ -104,7 +113,7 @@ def _read(raw_body: bytes) -> Reading:
         if change.get("field") != "completed":
             continue
         gid = str(resource["gid"])
-        user = item.get("user") if isinstance(item.get("user"), dict) else {}
+        user = dict_or_empty(item.get("user"))
         # One task may flip back and forth in one delivery; the API says where it ended up.
         found[gid] = Event(
             kind=EventKind.MILESTONE_COMPLETED,

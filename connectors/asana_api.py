@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from connectors.api_client import JsonApi, stored_token, unreadable_as_enrichment
-from connectors.base import DroppedEvent, Enriched, mapping_key
+from connectors.base import DroppedEvent, Enriched, dict_or_empty, mapping_key
 from connectors.errors import EnrichmentError
 from connectors.timeparse import parse_timestamp
 from rules.events import Event
@@ -82,7 +82,7 @@ def _verdict(gid: str, task: dict | None, settings: Mapping[str, Any]) -> str | 
 
 def _completed(event: Event, task: dict) -> Event:
     projects = [p for p in task.get("projects") or [] if isinstance(p, dict) and p.get("gid")]
-    workspace = task.get("workspace") if isinstance(task.get("workspace"), dict) else {}
+    workspace = dict_or_empty(task.get("workspace"))
     keys = [mapping_key("project", "asana", p["gid"]) for p in projects]
     if workspace.get("gid"):
         keys.append(mapping_key("workspace", "asana", workspace["gid"]))

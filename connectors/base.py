@@ -165,6 +165,11 @@ def as_dict(value: Any, what: str) -> dict:
     return value
 
 
+def dict_or_empty(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one (for optional parts of a payload)."""
+    return value if isinstance(value, dict) else {}
+
+
 class Reading(NamedTuple):
     """What a delivery says: the events it carries, or why it carries none."""
 

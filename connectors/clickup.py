@@ -18,6 +18,7 @@ from connectors.base import (
     Reading,
     as_dict,
     body_key,
+    dict_or_empty,
     hours_from_seconds,
     load_json,
     mapping_key,
@@ -95,7 +96,7 @@ def _closed(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Re
     found, last = [], None
     for item in moves:
         after = as_dict(item.get("after") or {}, "history item after")
-        before = item.get("before") if isinstance(item.get("before"), dict) else {}
+        before = dict_or_empty(item.get("before"))
         last = after
         if str(after.get("type")).casefold() in closing and str(before.get("type")).casefold() not in closing:
             found.append(Event(
@@ -104,17 +105,13 @@ def _closed(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Re
                 source_object_id=f"task/{task_id}",
                 occurred_at=parse_timestamp(item["date"], what="history item date"),
                 source_event_id=str(item.get("id")),
-                attributes={"status": after.get("status"), "closed_by": _user(item).get("username"),
+                attributes={"status": after.get("status"), "closed_by": dict_or_empty(item.get("user")).get("username"),
                             "mapping_keys": _keys(task_id, item.get("parent_id"))},
             ))
     if found:
         return Reading(found[:1])
     return Reading([], f"task {task_id} moved to {last.get('status')!r} (type {last.get('type')}), not to a "
                        f"closed status")
-
-
-def _user(item: dict) -> dict:
-    return item["user"] if isinstance(item.get("user"), dict) else {}
 
 
 def _time(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Reading:
@@ -134,7 +131,7 @@ def _time(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Read
         if milliseconds < 0:
             reasons.append(f"time interval {interval.get('id')} is a running timer; it counts once stopped")
             continue
-        user = _user(item)
+        user = dict_or_empty(item.get("user"))
         found.append(Event(
             kind=EventKind.TIME_LOGGED,
             source=SOURCE,

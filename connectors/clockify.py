@@ -20,6 +20,7 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    dict_or_empty,
     hours_from_seconds,
     load_json,
     mapping_key,
@@ -99,9 +100,9 @@ def _read(raw_body: bytes, headers: Mapping[str, str], settings: Mapping[str, An
         return Reading([], f"time entry {entry.get('id')} is a running timer; it counts once stopped")
     seconds = _seconds(interval, start, end)
     rate, currency = _rate(entry)
-    project = entry["project"] if isinstance(entry.get("project"), dict) else {}
-    task = entry["task"] if isinstance(entry.get("task"), dict) else {}
-    user = entry["user"] if isinstance(entry.get("user"), dict) else {}
+    project = dict_or_empty(entry.get("project"))
+    task = dict_or_empty(entry.get("task"))
+    user = dict_or_empty(entry.get("user"))
     keys = []
     if entry.get("projectId"):
         keys.append(mapping_key("project", SOURCE, entry["projectId"]))

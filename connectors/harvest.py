@@ -24,7 +24,7 @@ from typing import Any
 import requests
 
 from connectors.api_client import JsonApi, RateLimited
-from connectors.base import mapping_key
+from connectors.base import dict_or_empty, mapping_key
 from connectors.errors import ConnectorError, EnrichmentError
 from connectors.timeparse import as_aware, parse_timestamp
 from rules.events import Event, EventKind
@@ -107,7 +107,7 @@ def poll(credentials, cursor: str | None, *, base_url: str | None = None,
                 return PollResult(found, cursor or _iso(since), complete=False, retry_after=wait,
                                   skipped=skipped, pages=pages)
             pages, waits = pages + 1, 0
-            body = answer if isinstance(answer, dict) else {}
+            body = dict_or_empty(answer)
             entries = body.get("time_entries")
             if not isinstance(entries, list):
                 raise EnrichmentError("Harvest answered without a time_entries list")
@@ -119,7 +119,7 @@ def poll(credentials, cursor: str | None, *, base_url: str | None = None,
 
 def _next(body: dict, page_size: int, since: datetime) -> tuple[str, dict | None] | None:
     """The next page: a ``links.next`` URL (``JsonApi.follow`` refuses another host), else a page number."""
-    links = body.get("links") if isinstance(body.get("links"), dict) else {}
+    links = dict_or_empty(body.get("links"))
     following = links.get("next")
     if isinstance(following, str) and following:
         return following, None
@@ -139,14 +139,9 @@ def _take(entry: Any, settings: Mapping[str, Any], found: list[Event], skipped: 
         skipped.append((entry_id, f"could not be read ({type(exc).__name__}: {exc})"))
 
 
-def _named(entry: dict, key: str) -> dict:
-    value = entry.get(key)
-    return value if isinstance(value, dict) else {}
-
-
 def _event(entry: dict, settings: Mapping[str, Any]) -> Event:
-    project, client = _named(entry, "project"), _named(entry, "client")
-    user, task = _named(entry, "user"), _named(entry, "task")
+    project, client = dict_or_empty(entry.get("project")), dict_or_empty(entry.get("client"))
+    user, task = dict_or_empty(entry.get("user")), dict_or_empty(entry.get("task"))
     hours = entry["rounded_hours"] if settings.get("use_rounded_hours") else entry["hours"]
     keys = []
     if project.get("id"):

@@ -16,6 +16,7 @@ from connectors.base import (
     Reading,
     as_dict,
     body_key,
+    dict_or_empty,
     load_json,
     mapping_key,
     read_guard,
@@ -112,7 +113,7 @@ def _event(payload: dict, data: dict, kind: str, headers: Mapping[str, str]) -> 
     if kind == "Issue":
         if data.get("projectId"):
             keys.append(mapping_key("project", SOURCE, data["projectId"]))
-        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        team = dict_or_empty(data.get("team"))
         if data.get("teamId") or team.get("id"):
             keys.append(mapping_key("team", SOURCE, data.get("teamId") or team["id"]))
         if team.get("key"):

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import body_digest, load_json, setting
+from connectors.base import body_digest, dict_or_empty, load_json, setting
 from connectors.errors import PayloadError
 from connectors.signing import verify_stamped_hmac
 from connectors.stripe_api import enrich
@@ -74,10 +74,6 @@ def _unix(value: Any, field: str) -> int | None:
     return value
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _id(value: Any) -> str | None:
     if isinstance(value, dict):  # an expanded object
         value = value.get("id")
@@ -85,28 +81,28 @@ def _id(value: Any) -> str | None:
 
 
 def _invoice_subscription(invoice: dict, basil: bool) -> str | None:
-    details = _dict(_dict(invoice.get("parent")).get("subscription_details"))
+    details = dict_or_empty(dict_or_empty(invoice.get("parent")).get("subscription_details"))
     new, old = _id(details.get("subscription")), _id(invoice.get("subscription"))
     # Each version has one place; the other is read only when an account mixes them.
     return (new or old) if basil else (old or new)
 
 
 def _subscription_line_period(invoice: dict) -> tuple[Any, Any]:
-    lines = _dict(invoice.get("lines")).get("data")
+    lines = dict_or_empty(invoice.get("lines")).get("data")
     for line in lines if isinstance(lines, list) else []:
         if not isinstance(line, dict):
             continue
-        parent = _dict(line.get("parent"))
-        item = _dict(parent.get("subscription_item_details"))
+        parent = dict_or_empty(line.get("parent"))
+        item = dict_or_empty(parent.get("subscription_item_details"))
         is_subscription = line.get("type") == "subscription" or parent.get("type") == "subscription_item_details"
         if is_subscription and not (line.get("proration") or item.get("proration")):
-            period = _dict(line.get("period"))
+            period = dict_or_empty(line.get("period"))
             return _unix(period.get("start"), "line period start"), _unix(period.get("end"), "line period end")
     return None, None
 
 
 def _item_periods(holder: dict, field: str) -> list[int]:
-    data = _dict(holder.get("items")).get("data")
+    data = dict_or_empty(holder.get("items")).get("data")
     data = data if isinstance(data, list) else []
     return [_unix(i[field], f"item {field}") for i in data if isinstance(i, dict) and i.get(field) is not None]
 
@@ -197,7 +193,7 @@ def _ended(body: dict, subscription: dict) -> Event:
         currency=str(subscription["currency"]).upper() if subscription.get("currency") else None,
         source_event_id=_id(body.get("id")), period_end=ended.date(),
         attributes={"subscription_id": subscription_id, "livemode": body.get("livemode"),
-                    "cancellation_reason": _dict(subscription.get("cancellation_details")).get("reason"),
+                    "cancellation_reason": dict_or_empty(subscription.get("cancellation_details")).get("reason"),
                     "stripe_event_type": body.get("type"), "needs_enrichment": True},
     )
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from connectors.api_client import JsonApi, enrich_each, stored_token
-from connectors.base import setting
+from connectors.base import dict_or_empty, setting
 from connectors.errors import EnrichmentError
 from connectors.stripe_money import from_minor
 from rules.events import Event, EventKind, EventLine, SourceCustomer
@@ -63,7 +63,7 @@ def _renewal(api: JsonApi, event: Event) -> Event:
 
 
 def _line(item: dict, currency: str) -> EventLine:
-    price = item.get("price") if isinstance(item.get("price"), dict) else {}
+    price = dict_or_empty(item.get("price"))
     product = price.get("product")
     name = product.get("name") if isinstance(product, dict) else None
     quantity = Decimal(str(item.get("quantity") if item.get("quantity") is not None else 1))
@@ -71,7 +71,7 @@ def _line(item: dict, currency: str) -> EventLine:
         unit = from_minor(price.get("unit_amount_decimal") or price.get("unit_amount"), currency)
     except ValueError as exc:
         raise EnrichmentError(f"Stripe price {price.get('id')}: {exc}") from None
-    recurring = price.get("recurring") if isinstance(price.get("recurring"), dict) else {}
+    recurring = dict_or_empty(price.get("recurring"))
     interval, count = recurring.get("interval"), int(recurring.get("interval_count") or 1)
     return EventLine(
         description=name or price.get("nickname") or price.get("id") or "subscription item",
