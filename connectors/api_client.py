@@ -1,4 +1,4 @@
-"""The one way connectors call a vendor's API: ``requests`` with timeouts, every failure an ``EnrichmentError``.
+"""The one way connectors call a vendor's API: ``requests`` with timeouts, failures as ``EnrichmentError``.
 
 Used by enrichment (HubSpot, Pipedrive, Salesforce, Stripe, Asana) and polling (Harvest). Error
 messages name the vendor, the method, the path (never its query) and the status, and never contain
@@ -47,7 +47,7 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def stored_token(credentials: Any, keys: Iterable[str], missing: str) -> str:
-    """The token in ``credentials`` (a str, or a dict under the first of ``keys`` set), else ``EnrichmentError(missing)``."""
+    """The token in ``credentials`` (a str, or a dict under the first of ``keys`` set); else ``missing``."""
     if isinstance(credentials, Mapping):
         credentials = next((credentials[key] for key in keys if credentials.get(key)), None)
     if not isinstance(credentials, str) or not credentials.strip():
@@ -162,7 +162,7 @@ def unexpected_answers(vendor: str, what: str) -> Iterator[None]:
 
 @contextmanager
 def unreadable_as_enrichment(where: str) -> Iterator[None]:
-    """Turn a ``PayloadError`` about a field of a vendor answer into an ``EnrichmentError`` naming ``where``."""
+    """Turn a ``PayloadError`` about a field of a vendor answer into an ``EnrichmentError`` at ``where``."""
     try:
         yield
     except PayloadError as exc:
@@ -171,7 +171,7 @@ def unreadable_as_enrichment(where: str) -> Iterator[None]:
 
 def enrich_each(api: JsonApi, events: Iterable[Any], complete: Callable[[Any], Any],
                 what: Callable[[Any], str]) -> list:
-    """``complete(event)`` for every event, each answer of an unexpected shape an ``EnrichmentError``; closes ``api``."""
+    """``complete(event)`` for each event; an answer of an unexpected shape is an ``EnrichmentError``."""
     with api:
         done = []
         for event in events:

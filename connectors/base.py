@@ -105,7 +105,7 @@ def stable_key(*parts: Any) -> str:
 
 
 def body_key(raw_body: bytes) -> str:
-    """``body:`` and a short digest of the body, for deliveries without an id (the work and time connectors' form)."""
+    """``body:`` and a short digest of the body: the work and time connectors' key for a body without an id."""
     return f"body:{stable_key(raw_body)}"
 
 
@@ -180,6 +180,13 @@ class Reading(NamedTuple):
     def ignored(self) -> str | None:
         """What ``ignored_reason`` answers: the reason, or ``None`` when there are events."""
         return None if self.events else self.reason
+
+    @classmethod
+    def from_skipped(cls, events: list, skipped: list[str], *, empty: str, heading: str) -> Reading:
+        """The events; without any, a reason listing what was skipped (``empty`` when nothing was)."""
+        if events:
+            return cls(events)
+        return cls([], f"{heading}: {summarize(skipped)}" if skipped else empty)
 
 
 def read_guard(interpret: Callable[..., Reading]) -> Callable[..., Reading]:

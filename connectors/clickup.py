@@ -105,7 +105,8 @@ def _closed(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Re
                 source_object_id=f"task/{task_id}",
                 occurred_at=parse_timestamp(item["date"], what="history item date"),
                 source_event_id=str(item.get("id")),
-                attributes={"status": after.get("status"), "closed_by": dict_or_empty(item.get("user")).get("username"),
+                attributes={"status": after.get("status"),
+                            "closed_by": dict_or_empty(item.get("user")).get("username"),
                             "mapping_keys": _keys(task_id, item.get("parent_id"))},
             ))
     if found:

@@ -26,7 +26,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml.ElementTree import fromstring
 
-from connectors.base import batch_key, body_digest, decimal_or_none, setting, summarize
+from connectors.base import Reading, batch_key, body_digest, decimal_or_none, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.salesforce_api import enrich
 from connectors.signing import same
@@ -132,7 +132,7 @@ def _occurred_at(fields: dict, note_id: str) -> datetime:
     raise PayloadError(f"notification {note_id} carries no LastModifiedDate or CloseDate; add one to the message")
 
 
-def _classify(raw_body: bytes, settings) -> tuple[list[Event], list[str]]:
+def _classify(raw_body: bytes, settings) -> Reading:
     try:
         message = parse(raw_body)
     except VerificationError as exc:
@@ -165,19 +165,15 @@ def _classify(raw_body: bytes, settings) -> tuple[list[Event], list[str]]:
                         "account_id": account, "organization_id": message.organization_id,
                         "action_id": message.action_id, "needs_enrichment": True},
         )
-    return list(found.values()), skipped
+    return Reading.from_skipped(list(found.values()), skipped, empty="the message carries no notifications",
+                                heading="no won opportunity")
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
     """One ``deal_won`` event per won Opportunity in the message."""
-    return _classify(raw_body, settings)[0]
+    return _classify(raw_body, settings).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why the message yields no event (``None`` when it yields some)."""
-    found, skipped = _classify(raw_body, settings)
-    if found:
-        return None
-    if not skipped:
-        return "the message carries no notifications"
-    return f"no won opportunity: {summarize(skipped)}"
+    return _classify(raw_body, settings).ignored

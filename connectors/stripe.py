@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import body_digest, dict_or_empty, load_json, setting
+from connectors.base import Reading, body_digest, dict_or_empty, load_json, setting
 from connectors.errors import PayloadError
 from connectors.signing import verify_stamped_hmac
 from connectors.stripe_api import enrich
@@ -148,7 +148,7 @@ def _renewal(body: dict, subscription_id: str | None, customer: Any, currency: A
     )
 
 
-def _classify(raw_body: bytes) -> tuple[list[Event], str | None]:
+def _classify(raw_body: bytes) -> Reading:
     body = load_json(raw_body)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise PayloadError("a Stripe event is a JSON object with a data object")
@@ -158,23 +158,27 @@ def _classify(raw_body: bytes) -> tuple[list[Event], str | None]:
     if kind == "invoice.paid":
         reason = obj.get("billing_reason")
         if reason != "subscription_cycle":
-            return [], f"invoice {obj.get('id')} was paid for {reason or 'no billing reason'}, not a subscription renewal"
+            return Reading([], f"invoice {obj.get('id')} was paid for {reason or 'no billing reason'}, "
+                               f"not a subscription renewal")
         start, end = _subscription_line_period(obj)
         subscription = _invoice_subscription(obj, _is_basil(body))
-        return [_renewal(body, subscription, obj.get("customer"), obj.get("currency"), start, end)], None
+        return Reading([_renewal(body, subscription, obj.get("customer"), obj.get("currency"), start, end)])
     if kind == "customer.subscription.updated":
         previous = body["data"].get("previous_attributes") or {}
         start, end = _subscription_period(obj, _is_basil(body))
         before = _previous_period_start(previous, _is_basil(body)) if isinstance(previous, dict) else None
         if before is None or start is None or start <= before:
             changed = ", ".join(sorted(previous)) if isinstance(previous, dict) and previous else "nothing named"
-            return [], f"subscription {obj.get('id')} was updated without starting a new period (changed: {changed})"
+            return Reading([], f"subscription {obj.get('id')} was updated without starting a new period "
+                               f"(changed: {changed})")
         if obj.get("status") not in RENEWING_STATUSES:
-            return [], f"subscription {obj.get('id')} started a new period while {obj.get('status')}; not billed"
-        return [_renewal(body, _id(obj.get("id")), obj.get("customer"), obj.get("currency"), start, end)], None
+            return Reading([], f"subscription {obj.get('id')} started a new period while {obj.get('status')}; "
+                               f"not billed")
+        subscription = _id(obj.get("id"))
+        return Reading([_renewal(body, subscription, obj.get("customer"), obj.get("currency"), start, end)])
     if kind == "customer.subscription.deleted":
-        return [_ended(body, obj)], None
-    return [], f"Stripe event type {kind} is not used for billing"
+        return Reading([_ended(body, obj)])
+    return Reading([], f"Stripe event type {kind} is not used for billing")
 
 
 def _ended(body: dict, subscription: dict) -> Event:
@@ -200,9 +204,9 @@ def _ended(body: dict, subscription: dict) -> Event:
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
     """The renewal or contract end the Stripe event tells of (empty for anything else)."""
-    return _classify(raw_body)[0]
+    return _classify(raw_body).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why the Stripe event yields nothing (``None`` when it yields an event)."""
-    return _classify(raw_body)[1]
+    return _classify(raw_body).ignored

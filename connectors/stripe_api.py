@@ -28,10 +28,9 @@ INTERVALS = {("week", 1): "weekly", ("week", 2): "biweekly", ("month", 1): "mont
 def enrich(events: list[Event], *, credentials, base_url=None, session=None, settings=None) -> list[Event]:
     """Renewals completed with lines, amount and customer; contract ends with the customer."""
     key = stored_token(credentials, ("api_key",), "no Stripe API key is stored for this endpoint")
-    api = JsonApi.for_endpoint(
-        "Stripe", headers={"Authorization": f"Bearer {key}", "Stripe-Version": setting(settings, "api_version", API_VERSION)},
-        base_url=base_url, default_base_url=BASE_URL, session=session, settings=settings,
-    )
+    headers = {"Authorization": f"Bearer {key}", "Stripe-Version": setting(settings, "api_version", API_VERSION)}
+    api = JsonApi.for_endpoint("Stripe", headers=headers, base_url=base_url, default_base_url=BASE_URL,
+                               session=session, settings=settings)
     return enrich_each(api, events, lambda e: _enrich_one(api, e), lambda e: f"the data of {e.source_object_id}")
 
 
