@@ -17,13 +17,15 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    body_key,
+    dict_or_empty,
     load_json,
-    parse_timestamp,
     read_guard,
     stable_key,
-    verify_hex_hmac,
 )
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "asana"
@@ -60,7 +62,7 @@ def _fingerprint(item: dict) -> tuple:
     def gid(key):
         value = item.get(key)
         return value.get("gid") if isinstance(value, dict) else value
-    change = item.get("change") if isinstance(item.get("change"), dict) else {}
+    change = dict_or_empty(item.get("change"))
     return (gid("resource"), item.get("action"), change.get("field"), change.get("action"),
             item.get("created_at"), gid("user"), gid("parent"))
 
@@ -73,7 +75,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     except PayloadError:
         items = None
     if not isinstance(items, list):
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     if not items:
         return f"heartbeat:{stable_key(raw_body)}"
     prints = sorted(repr(_fingerprint(item)) for item in items if isinstance(item, dict))
@@ -87,8 +89,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body)
-    return None if reading.events else reading.reason
+    return _read(raw_body).ignored
 
 
 @read_guard
@@ -104,7 +105,7 @@ def _read(raw_body: bytes) -> Reading:
     for raw in items:
         item = as_dict(raw, "event")
         resource = as_dict(item.get("resource"), "event resource")
-        change = item.get("change") if isinstance(item.get("change"), dict) else {}
+        change = dict_or_empty(item.get("change"))
         what = f"{resource.get('resource_type')} {item.get('action')}"
         seen.append(f"{what} ({change['field']})" if change.get("field") else what)
         if resource.get("resource_type") != "task" or item.get("action") != "changed":
@@ -112,7 +113,7 @@ def _read(raw_body: bytes) -> Reading:
         if change.get("field") != "completed":
             continue
         gid = str(resource["gid"])
-        user = item.get("user") if isinstance(item.get("user"), dict) else {}
+        user = dict_or_empty(item.get("user"))
         # One task may flip back and forth in one delivery; the API says where it ended up.
         found[gid] = Event(
             kind=EventKind.MILESTONE_COMPLETED,

@@ -13,9 +13,10 @@ from typing import Any
 
 import requests
 
-from connectors.base import DroppedEvent, Enriched, mapping_key, parse_timestamp
-from connectors.errors import EnrichmentError, PayloadError
-from connectors.httpclient import get_json, session_for
+from connectors.api_client import JsonApi, stored_token, unreadable_as_enrichment
+from connectors.base import DroppedEvent, Enriched, dict_or_empty, mapping_key
+from connectors.errors import EnrichmentError
+from connectors.timeparse import parse_timestamp
 from rules.events import Event
 
 API_BASE = "https://app.asana.com/api/1.0"
@@ -23,15 +24,6 @@ TASK_FIELDS = ",".join([
     "name", "completed", "completed_at", "resource_subtype", "permalink_url", "projects.name",
     "workspace.name", "custom_fields.name", "custom_fields.display_value",
 ])
-
-
-def _token(credentials: Any) -> str:
-    if isinstance(credentials, Mapping):
-        credentials = credentials.get("token") or credentials.get("access_token")
-    if not isinstance(credentials, str) or not credentials.strip():
-        raise EnrichmentError("no Asana API token is stored for this endpoint (autobill endpoints create "
-                              "--api-token-stdin)")
-    return credentials.strip()
 
 
 def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
@@ -42,14 +34,15 @@ def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
     pending = [e for e in events if e.source == "asana" and e.attributes.get("needs_enrichment")]
     if not pending:
         return Enriched(events)
-    headers = {"Authorization": f"Bearer {_token(credentials)}", "Accept": "application/json"}
-    base = (base_url or API_BASE).rstrip("/")
+    token = stored_token(credentials, ("token", "access_token"), "no Asana API token is stored for this endpoint "
+                         "(autobill endpoints create --api-token-stdin)")
     tasks: dict[str, dict | None] = {}
-    with session_for(session) as http:
+    with JsonApi(base_url or API_BASE, headers={"Authorization": f"Bearer {token}"}, vendor="Asana",
+                 session=session) as api:
         for event in pending:
             gid = event.source_object_id
             if gid not in tasks:
-                tasks[gid] = _fetch(http, base, gid, headers)
+                tasks[gid] = _fetch(api, gid)
     waiting = {id(event) for event in pending}
     kept, dropped = [], []
     for event in events:
@@ -65,14 +58,13 @@ def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
     return Enriched(kept, dropped)
 
 
-def _fetch(http: requests.Session, base: str, gid: str, headers: Mapping[str, str]) -> dict | None:
+def _fetch(api: JsonApi, gid: str) -> dict | None:
     if not gid.isdigit():
         raise EnrichmentError(f"Asana task id {gid!r} is not a gid")
-    answer = get_json(http, f"{base}/tasks/{gid}", vendor="Asana", headers=headers,
-                      params={"opt_fields": TASK_FIELDS}, pass_statuses=(404,))
-    if answer.status == 404:
+    answer = api.get(f"/tasks/{gid}", params={"opt_fields": TASK_FIELDS}, missing_ok=True)
+    if answer is None:  # 404: the task is gone, or the connected account cannot see it
         return None
-    data = answer.data.get("data") if isinstance(answer.data, dict) else None
+    data = answer.get("data") if isinstance(answer, dict) else None
     if not isinstance(data, dict):
         raise EnrichmentError("Asana answered without a task object")
     return data
@@ -90,17 +82,15 @@ def _verdict(gid: str, task: dict | None, settings: Mapping[str, Any]) -> str | 
 
 def _completed(event: Event, task: dict) -> Event:
     projects = [p for p in task.get("projects") or [] if isinstance(p, dict) and p.get("gid")]
-    workspace = task.get("workspace") if isinstance(task.get("workspace"), dict) else {}
+    workspace = dict_or_empty(task.get("workspace"))
     keys = [mapping_key("project", "asana", p["gid"]) for p in projects]
     if workspace.get("gid"):
         keys.append(mapping_key("workspace", "asana", workspace["gid"]))
     fields = {str(f.get("name")): f.get("display_value") for f in task.get("custom_fields") or []
               if isinstance(f, dict) and f.get("name")}
-    try:
+    with unreadable_as_enrichment(f"Asana task {event.source_object_id}"):
         finished = parse_timestamp(task["completed_at"], what="completed_at") if task.get("completed_at") \
             else event.occurred_at
-    except PayloadError as exc:
-        raise EnrichmentError(f"Asana task {event.source_object_id}: {exc.message}") from None
     return dataclasses.replace(event, occurred_at=finished, attributes={
         **event.attributes,
         "needs_enrichment": False,

@@ -17,16 +17,17 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    body_key,
+    dict_or_empty,
     hours_from_seconds,
     load_json,
-    local_date,
     mapping_key,
-    parse_timestamp,
     read_guard,
     stable_key,
-    verify_hex_hmac,
 )
 from connectors.errors import PayloadError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "clickup"
@@ -44,12 +45,12 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     try:
         payload = load_json(raw_body)
     except PayloadError:
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     items = payload.get("history_items") if isinstance(payload, dict) else None
     items = items if isinstance(items, list) else []
     ids = sorted(str(item.get("id")) for item in items if isinstance(item, dict) and item.get("id"))
     if not ids:
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     webhook = payload.get("webhook_id")
     return f"{webhook}/{ids[0]}" if len(ids) == 1 else f"{webhook}/{stable_key(*ids)}"
 
@@ -61,8 +62,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, settings).ignored
 
 
 @read_guard
@@ -96,7 +96,7 @@ def _closed(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Re
     found, last = [], None
     for item in moves:
         after = as_dict(item.get("after") or {}, "history item after")
-        before = item.get("before") if isinstance(item.get("before"), dict) else {}
+        before = dict_or_empty(item.get("before"))
         last = after
         if str(after.get("type")).casefold() in closing and str(before.get("type")).casefold() not in closing:
             found.append(Event(
@@ -105,17 +105,14 @@ def _closed(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Re
                 source_object_id=f"task/{task_id}",
                 occurred_at=parse_timestamp(item["date"], what="history item date"),
                 source_event_id=str(item.get("id")),
-                attributes={"status": after.get("status"), "closed_by": _user(item).get("username"),
+                attributes={"status": after.get("status"),
+                            "closed_by": dict_or_empty(item.get("user")).get("username"),
                             "mapping_keys": _keys(task_id, item.get("parent_id"))},
             ))
     if found:
         return Reading(found[:1])
     return Reading([], f"task {task_id} moved to {last.get('status')!r} (type {last.get('type')}), not to a "
                        f"closed status")
-
-
-def _user(item: dict) -> dict:
-    return item["user"] if isinstance(item.get("user"), dict) else {}
 
 
 def _time(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Reading:
@@ -135,7 +132,7 @@ def _time(payload: dict, items: list[dict], settings: Mapping[str, Any]) -> Read
         if milliseconds < 0:
             reasons.append(f"time interval {interval.get('id')} is a running timer; it counts once stopped")
             continue
-        user = _user(item)
+        user = dict_or_empty(item.get("user"))
         found.append(Event(
             kind=EventKind.TIME_LOGGED,
             source=SOURCE,

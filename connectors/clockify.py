@@ -20,17 +20,16 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    dict_or_empty,
     hours_from_seconds,
     load_json,
-    local_date,
     mapping_key,
-    parse_timestamp,
     read_guard,
-    same,
-    secret_bytes,
     stable_key,
 )
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import same, secret_bytes
+from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "clockify"
@@ -62,8 +61,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, headers, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, headers, settings).ignored
 
 
 def _seconds(interval: dict, start: datetime, end: datetime | None) -> Decimal:
@@ -102,9 +100,9 @@ def _read(raw_body: bytes, headers: Mapping[str, str], settings: Mapping[str, An
         return Reading([], f"time entry {entry.get('id')} is a running timer; it counts once stopped")
     seconds = _seconds(interval, start, end)
     rate, currency = _rate(entry)
-    project = entry["project"] if isinstance(entry.get("project"), dict) else {}
-    task = entry["task"] if isinstance(entry.get("task"), dict) else {}
-    user = entry["user"] if isinstance(entry.get("user"), dict) else {}
+    project = dict_or_empty(entry.get("project"))
+    task = dict_or_empty(entry.get("task"))
+    user = dict_or_empty(entry.get("user"))
     keys = []
     if entry.get("projectId"):
         keys.append(mapping_key("project", SOURCE, entry["projectId"]))

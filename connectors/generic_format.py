@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from connectors.base import decimal_or_none, parse_day, parse_instant, quantity_or_one
+from connectors.base import decimal_or_none, quantity_or_one
 from connectors.errors import PayloadError
+from connectors.timeparse import parse_day, parse_instant
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
 SOURCE = "generic"

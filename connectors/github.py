@@ -12,17 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.base import (
-    Headers,
-    Reading,
-    as_dict,
-    load_json,
-    mapping_key,
-    parse_timestamp,
-    read_guard,
-    stable_key,
-    verify_hex_hmac,
-)
+from connectors.base import Headers, Reading, as_dict, header_key, load_json, mapping_key, read_guard
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "github"
@@ -38,8 +30,7 @@ def verify(raw_body: bytes, headers: Mapping[str, str], secret, *, url=None, met
 
 def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     """``X-GitHub-Delivery``, which GitHub keeps when a delivery is redelivered."""
-    value = Headers(headers).get("X-GitHub-Delivery")
-    return value.strip() if value else f"body:{stable_key(raw_body)}"
+    return header_key(headers, "X-GitHub-Delivery", raw_body)
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
@@ -49,8 +40,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, headers, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, headers, settings).ignored
 
 
 @read_guard

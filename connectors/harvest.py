@@ -20,13 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 
-from connectors.base import as_aware, mapping_key, parse_timestamp
+from connectors.api_client import JsonApi, RateLimited
+from connectors.base import dict_or_empty, mapping_key
 from connectors.errors import ConnectorError, EnrichmentError
-from connectors.httpclient import RateLimited, get_json, session_for
+from connectors.timeparse import as_aware, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "harvest"
@@ -36,6 +36,8 @@ OVERLAP = timedelta(minutes=5)
 FIRST_POLL_LOOKBACK = timedelta(days=31)
 MAX_PAGES = 1000  # a server that always answers "next" must not keep a worker forever
 MAX_WAITS_PER_PAGE = 3
+# (connect, read) seconds: a page holds up to 2,000 entries, so reading one may take longer than a single record.
+POLL_TIMEOUT = (5.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -82,20 +84,19 @@ def poll(credentials, cursor: str | None, *, base_url: str | None = None,
     now = as_aware(now)
     token, account = _credentials(credentials)
     since = _cursor_time(cursor, now)
-    base = (base_url or API_BASE).rstrip("/")
-    headers = {"Authorization": f"Bearer {token}", "Harvest-Account-Id": account, "User-Agent": user_agent,
-               "Accept": "application/json"}
-    url: str | None = f"{base}/time_entries"
-    params: dict | None = {"updated_since": _iso(since), "per_page": page_size}
+    headers = {"Authorization": f"Bearer {token}", "Harvest-Account-Id": account, "User-Agent": user_agent}
+    page: tuple[str, dict | None] | None = ("", {"updated_since": _iso(since), "per_page": page_size})
     found: list[Event] = []
     skipped: list[tuple[str, str]] = []
     pages = waits = 0
-    with session_for(session) as http:
-        while url:
+    with JsonApi(base_url or API_BASE, headers=headers, vendor="Harvest", session=session,
+                 timeout=POLL_TIMEOUT) as api:
+        while page:
             if pages >= MAX_PAGES:
                 raise EnrichmentError(f"Harvest kept answering with more pages after {MAX_PAGES}")
+            link, params = page
             try:
-                answer = get_json(http, url, vendor="Harvest", headers=headers, params=params)
+                answer = api.follow(link) if link else api.get("/time_entries", params=params)
             except RateLimited as limited:
                 wait = limited.retry_after if limited.retry_after is not None else 15.0
                 if wait <= max_wait_seconds and waits < MAX_WAITS_PER_PAGE:
@@ -106,28 +107,25 @@ def poll(credentials, cursor: str | None, *, base_url: str | None = None,
                 return PollResult(found, cursor or _iso(since), complete=False, retry_after=wait,
                                   skipped=skipped, pages=pages)
             pages, waits = pages + 1, 0
-            body = answer.data if isinstance(answer.data, dict) else {}
+            body = dict_or_empty(answer)
             entries = body.get("time_entries")
             if not isinstance(entries, list):
                 raise EnrichmentError("Harvest answered without a time_entries list")
             for entry in entries:
                 _take(entry, settings or {}, found, skipped)
-            url, params = _next(body, base, page_size, since)
+            page = _next(body, page_size, since)
     return PollResult(found, _iso(max(since, now - OVERLAP)), skipped=skipped, pages=pages)
 
 
-def _next(body: dict, base: str, page_size: int, since: datetime) -> tuple[str | None, dict | None]:
-    links = body.get("links") if isinstance(body.get("links"), dict) else {}
+def _next(body: dict, page_size: int, since: datetime) -> tuple[str, dict | None] | None:
+    """The next page: a ``links.next`` URL (``JsonApi.follow`` refuses another host), else a page number."""
+    links = dict_or_empty(body.get("links"))
     following = links.get("next")
     if isinstance(following, str) and following:
-        # The token goes wherever we follow: only ever to the API we were configured with.
-        if urlsplit(following)[:2] != urlsplit(base)[:2]:
-            raise EnrichmentError("Harvest's next-page link points at another host; not following it")
         return following, None
     if isinstance(body.get("next_page"), int):
-        return f"{base}/time_entries", {"updated_since": _iso(since), "per_page": page_size,
-                                        "page": body["next_page"]}
-    return None, None
+        return "", {"updated_since": _iso(since), "per_page": page_size, "page": body["next_page"]}
+    return None
 
 
 def _take(entry: Any, settings: Mapping[str, Any], found: list[Event], skipped: list[tuple[str, str]]) -> None:
@@ -141,14 +139,9 @@ def _take(entry: Any, settings: Mapping[str, Any], found: list[Event], skipped: 
         skipped.append((entry_id, f"could not be read ({type(exc).__name__}: {exc})"))
 
 
-def _named(entry: dict, key: str) -> dict:
-    value = entry.get(key)
-    return value if isinstance(value, dict) else {}
-
-
 def _event(entry: dict, settings: Mapping[str, Any]) -> Event:
-    project, client = _named(entry, "project"), _named(entry, "client")
-    user, task = _named(entry, "user"), _named(entry, "task")
+    project, client = dict_or_empty(entry.get("project")), dict_or_empty(entry.get("client"))
+    user, task = dict_or_empty(entry.get("user")), dict_or_empty(entry.get("task"))
     hours = entry["rounded_hours"] if settings.get("use_rounded_hours") else entry["hours"]
     keys = []
     if project.get("id"):

@@ -19,19 +19,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from connectors.base import (
-    Headers,
-    body_digest,
-    check_fresh,
-    from_epoch_millis,
-    hmac_sha256,
-    load_json,
-    same,
-    secret_bytes,
-    setting,
-)
+from connectors.base import Headers, Reading, batch_key, body_digest, load_json, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.hubspot_api import enrich
+from connectors.signing import hmac_sha256, same, secret_bytes
+from connectors.timeparse import check_fresh, from_epoch_millis
 from rules.events import Event, EventKind
 
 SOURCE = "hubspot"
@@ -121,11 +113,8 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
         return body_digest(raw_body)
     if not entries:
         return body_digest(raw_body)
-    portal = entries[0].get("portalId", "?")
-    ids = sorted({f"{e.get('subscriptionId', '?')}:{e['eventId']}" for e in entries})
-    if len(ids) == 1:
-        return f"{portal}:{ids[0]}"
-    return f"{portal}:batch:{hashlib.sha256(','.join(ids).encode()).hexdigest()[:40]}"
+    ids = (f"{e.get('subscriptionId', '?')}:{e['eventId']}" for e in entries)
+    return batch_key(entries[0].get("portalId", "?"), ids)
 
 
 def _won_stages(settings) -> set[str]:
@@ -144,7 +133,7 @@ def _is_deal_stage_change(entry: dict) -> bool:
     return kind == "object.propertyChange" and str(entry.get("objectTypeId") or entry.get("objectType")) in _DEAL_TYPE_IDS
 
 
-def _classify(raw_body: bytes, settings) -> tuple[list[Event], list[str]]:
+def _classify(raw_body: bytes, settings) -> Reading:
     won = _won_stages(settings)
     found: dict[str, Event] = {}
     skipped: list[str] = []
@@ -179,20 +168,15 @@ def _classify(raw_body: bytes, settings) -> tuple[list[Event], list[str]]:
                 "needs_enrichment": True,
             },
         )
-    return list(found.values()), skipped
+    return Reading.from_skipped(list(found.values()), skipped, empty="the delivery carries no notifications",
+                                heading="no deal moved to a won stage")
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
     """One ``deal_won`` event per deal that moved to a won stage in this delivery."""
-    return _classify(raw_body, settings)[0]
+    return _classify(raw_body, settings).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why the delivery yields no event (``None`` when it yields some)."""
-    found, skipped = _classify(raw_body, settings)
-    if found:
-        return None
-    if not skipped:
-        return "the delivery carries no notifications"
-    shown = "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-    return f"no deal moved to a won stage: {shown}"
+    return _classify(raw_body, settings).ignored

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
-from connectors.api_client import JsonApi, unexpected_answers
+from connectors.api_client import JsonApi, enrich_each, stored_token, unreadable_as_enrichment
 from connectors.base import decimal_or_none, quantity_or_one, setting
-from connectors.errors import EnrichmentError, PayloadError
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
 BASE_URL = "https://api.hubapi.com"
@@ -33,26 +31,14 @@ FREQUENCIES = {
 _PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?$")
 
 
-def _token(credentials: Any) -> str:
-    token = credentials.get("access_token") if isinstance(credentials, dict) else credentials
-    if not token or not isinstance(token, str):
-        raise EnrichmentError("no HubSpot access token is stored for this endpoint")
-    return token
-
-
 def enrich(events: list[Event], *, credentials, base_url=None, session=None, settings=None) -> list[Event]:
     """Each won deal completed with its amount, currency, line items and company."""
-    api = JsonApi(
-        base_url or setting(settings, "api_base_url", BASE_URL),
-        headers={"Authorization": f"Bearer {_token(credentials)}"},
-        vendor="HubSpot", session=session, timeout=setting(settings, "http_timeout"),
-    )
+    token = stored_token(credentials, ("access_token",), "no HubSpot access token is stored for this endpoint")
+    api = JsonApi.for_endpoint("HubSpot", headers={"Authorization": f"Bearer {token}"}, base_url=base_url,
+                               default_base_url=BASE_URL, session=session, settings=settings)
     won = set(setting(settings, "won_stage_ids", ())) | {"closedwon"}
-    done = []
-    for event in events:
-        with unexpected_answers("HubSpot", f"deal {event.source_object_id}"):
-            done.append(_enrich_one(api, event, won) if event.kind is EventKind.DEAL_WON else event)
-    return done
+    return enrich_each(api, events, lambda e: _enrich_one(api, e, won) if e.kind is EventKind.DEAL_WON else e,
+                       lambda e: f"deal {e.source_object_id}")
 
 
 def _associated_ids(deal: dict, *names: str) -> list[str]:
@@ -70,10 +56,8 @@ def _enrich_one(api: JsonApi, event: Event, won_stages: set[str]) -> Event:
         params={"properties": DEAL_PROPERTIES, "associations": "companies,contacts,line_items"},
     )
     props = deal.get("properties") or {}
-    try:
+    with unreadable_as_enrichment(f"HubSpot deal {event.source_object_id}"):
         amount = decimal_or_none(props.get("amount"), "deal amount")
-    except PayloadError as exc:
-        raise EnrichmentError(f"HubSpot deal {event.source_object_id}: {exc.message}") from None
     lines = _line_items(api, _associated_ids(deal, "line items", "line_items"))
     currency = props.get("deal_currency_code") or next((c for _, c in lines if c), None)
     customer = _customer(api, _associated_ids(deal, "companies"), _associated_ids(deal, "contacts"))
@@ -109,12 +93,10 @@ def _line_items(api: JsonApi, ids: list[str]) -> list[tuple[EventLine, str | Non
 
 
 def _line(line_id: str, props: dict) -> tuple[EventLine, str | None]:
-    try:
+    with unreadable_as_enrichment(f"HubSpot line item {line_id}"):
         quantity = quantity_or_one(decimal_or_none(props.get("quantity"), "quantity"))
         price = decimal_or_none(props.get("price"), "price")
         amount = decimal_or_none(props.get("amount"), "amount")
-    except PayloadError as exc:
-        raise EnrichmentError(f"HubSpot line item {line_id}: {exc.message}") from None
     frequency = props.get("recurringbillingfrequency")
     line = EventLine(
         description=props.get("name") or props.get("description") or f"line item {line_id}",

@@ -18,15 +18,14 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    header_key,
     hours_from_seconds,
     load_json,
-    local_date,
     mapping_key,
-    parse_timestamp,
     read_guard,
-    stable_key,
-    verify_hex_hmac,
 )
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "jira"
@@ -42,8 +41,7 @@ def verify(raw_body: bytes, headers: Mapping[str, str], secret, *, url=None, met
 
 def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     """``X-Atlassian-Webhook-Identifier``: one per delivery, the same on every retry."""
-    value = Headers(headers).get("X-Atlassian-Webhook-Identifier")
-    return value.strip() if value else f"body:{stable_key(raw_body)}"
+    return header_key(headers, "X-Atlassian-Webhook-Identifier", raw_body)
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
@@ -53,8 +51,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, headers, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, headers, settings).ignored
 
 
 @read_guard

@@ -14,16 +14,17 @@ from datetime import timedelta
 from connectors.base import (
     Headers,
     Reading,
-    as_aware,
     as_dict,
+    body_key,
+    dict_or_empty,
     load_json,
     mapping_key,
-    parse_timestamp,
     read_guard,
     stable_key,
-    verify_hex_hmac,
 )
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import as_aware, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "linear"
@@ -65,7 +66,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
                                           data.get("updatedAt"))
     except PayloadError:
         pass
-    return f"body:{stable_key(raw_body)}"
+    return body_key(raw_body)
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
@@ -75,8 +76,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, headers)
-    return None if reading.events else reading.reason
+    return _read(raw_body, headers).ignored
 
 
 @read_guard
@@ -113,7 +113,7 @@ def _event(payload: dict, data: dict, kind: str, headers: Mapping[str, str]) -> 
     if kind == "Issue":
         if data.get("projectId"):
             keys.append(mapping_key("project", SOURCE, data["projectId"]))
-        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        team = dict_or_empty(data.get("team"))
         if data.get("teamId") or team.get("id"):
             keys.append(mapping_key("team", SOURCE, data.get("teamId") or team["id"]))
         if team.get("key"):

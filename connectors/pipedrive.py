@@ -20,20 +20,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import (
-    Headers,
-    body_digest,
-    decimal_or_none,
-    from_epoch_millis,
-    from_epoch_seconds,
-    load_json,
-    parse_instant,
-    same,
-    secret_bytes,
-    setting,
-)
+from connectors.base import Headers, Reading, body_digest, decimal_or_none, load_json, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.pipedrive_api import enrich
+from connectors.signing import same, secret_bytes
+from connectors.timeparse import from_epoch_millis, from_epoch_seconds, parse_instant
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "pipedrive"
@@ -110,25 +101,25 @@ def _id(value: Any) -> str | None:
     return None if value in (None, "", 0) else str(value)
 
 
-def _classify(raw_body: bytes) -> tuple[list[Event], str | None]:
+def _classify(raw_body: bytes) -> Reading:
     body = load_json(raw_body)
     meta = _meta(body)
     entity = meta.get("entity") or meta.get("object")
     action = meta.get("action")
     if entity != "deal":
-        return [], f"a {entity or 'unknown'} notification, not a deal"
+        return Reading([], f"a {entity or 'unknown'} notification, not a deal")
     if action not in ("change", "updated"):
-        return [], f"a deal {action or 'notification'}, not a change of status"
+        return Reading([], f"a deal {action or 'notification'}, not a change of status")
     data = body.get("data") if "data" in body else body.get("current")
     previous = body.get("previous")
     if not isinstance(data, dict):
         raise PayloadError("the deal change has no data object")
     if data.get("status") != "won":
-        return [], f"deal {data.get('id')} is {data.get('status') or 'without status'}, not won"
+        return Reading([], f"deal {data.get('id')} is {data.get('status') or 'without status'}, not won")
     if not isinstance(previous, dict) or "status" not in previous:
-        return [], f"deal {data.get('id')} is won but its status did not change in this update"
+        return Reading([], f"deal {data.get('id')} is won but its status did not change in this update")
     if previous.get("status") == "won":
-        return [], f"deal {data.get('id')} was already won"
+        return Reading([], f"deal {data.get('id')} was already won")
     if data.get("id") is None:
         raise PayloadError("the won deal has no id")
     when = data.get("won_time") or data.get("close_time") or meta.get("timestamp") or data.get("update_time")
@@ -151,15 +142,15 @@ def _classify(raw_body: bytes) -> tuple[list[Event], str | None]:
             "needs_enrichment": True,
         },
     )
-    return [event], None
+    return Reading([event])
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
     """A ``deal_won`` event when the deal's status changed to won in this update."""
-    return _classify(raw_body)[0]
+    return _classify(raw_body).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why the delivery yields no event (``None`` when it yields one)."""
-    return _classify(raw_body)[1]
+    return _classify(raw_body).ignored
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from connectors.api_client import JsonApi, unexpected_answers
-from connectors.base import decimal_or_none, quantity_or_one, setting
-from connectors.errors import EnrichmentError, PayloadError
+from connectors.api_client import JsonApi, enrich_each, stored_token, unreadable_as_enrichment
+from connectors.base import decimal_or_none, quantity_or_one
+from connectors.errors import EnrichmentError
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
 BASE_URL = "https://api.pipedrive.com"
@@ -24,25 +24,13 @@ FREQUENCIES = {
 }
 
 
-def _token(credentials: Any) -> str:
-    token = credentials.get("api_token") if isinstance(credentials, dict) else credentials
-    if not token or not isinstance(token, str):
-        raise EnrichmentError("no Pipedrive API token is stored for this endpoint")
-    return token
-
-
 def enrich(events: list[Event], *, credentials, base_url=None, session=None, settings=None) -> list[Event]:
     """Each won deal completed with its product lines and its organisation (or person)."""
-    api = JsonApi(
-        base_url or setting(settings, "api_base_url", BASE_URL),
-        headers={"x-api-token": _token(credentials)},
-        vendor="Pipedrive", session=session, timeout=setting(settings, "http_timeout"),
-    )
-    done = []
-    for event in events:
-        with unexpected_answers("Pipedrive", f"deal {event.source_object_id}"):
-            done.append(_enrich_one(api, event) if event.kind is EventKind.DEAL_WON else event)
-    return done
+    token = stored_token(credentials, ("api_token",), "no Pipedrive API token is stored for this endpoint")
+    api = JsonApi.for_endpoint("Pipedrive", headers={"x-api-token": token}, base_url=base_url,
+                               default_base_url=BASE_URL, session=session, settings=settings)
+    return enrich_each(api, events, lambda e: _enrich_one(api, e) if e.kind is EventKind.DEAL_WON else e,
+                       lambda e: f"deal {e.source_object_id}")
 
 
 def _data(answer: Any, what: str) -> Any:
@@ -102,13 +90,11 @@ def _products(api: JsonApi, deal_id: str) -> list[EventLine]:
 
 
 def _line(deal_id: str, item: dict) -> EventLine:
-    try:
+    with unreadable_as_enrichment(f"Pipedrive deal {deal_id} product"):
         quantity = quantity_or_one(decimal_or_none(item.get("quantity"), "quantity"))
         price = decimal_or_none(item.get("item_price"), "item_price")
         amount = decimal_or_none(item.get("sum"), "sum")
-        cycles = item.get("billing_frequency_cycles")
-    except PayloadError as exc:
-        raise EnrichmentError(f"Pipedrive deal {deal_id} product: {exc.message}") from None
+    cycles = item.get("billing_frequency_cycles")
     recurring, months = FREQUENCIES.get(item.get("billing_frequency") or "one-time", (None, None))
     term = months * int(cycles) if months and isinstance(cycles, int) and not isinstance(cycles, bool) else None
     return EventLine(

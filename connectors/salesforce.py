@@ -19,7 +19,6 @@ Per-endpoint settings: ``organization_id`` (required; 15 or 18 characters), ``ac
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
@@ -27,9 +26,11 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 from defusedxml.ElementTree import fromstring
 
-from connectors.base import body_digest, decimal_or_none, parse_day, parse_instant, same, setting
+from connectors.base import Reading, batch_key, body_digest, decimal_or_none, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.salesforce_api import enrich
+from connectors.signing import same
+from connectors.timeparse import parse_day, parse_instant
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "salesforce"
@@ -113,10 +114,7 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     ids = sorted({note_id for note_id, _, _ in message.notifications if note_id})
     if not ids:
         return body_digest(raw_body)
-    org = _org15(message.organization_id)
-    if len(ids) == 1:
-        return f"{org}:{ids[0]}"
-    return f"{org}:batch:{hashlib.sha256(','.join(ids).encode()).hexdigest()[:40]}"
+    return batch_key(_org15(message.organization_id), ids)
 
 
 def reply(raw_body: bytes, headers: Mapping[str, str]):
@@ -134,7 +132,7 @@ def _occurred_at(fields: dict, note_id: str) -> datetime:
     raise PayloadError(f"notification {note_id} carries no LastModifiedDate or CloseDate; add one to the message")
 
 
-def _classify(raw_body: bytes, settings) -> tuple[list[Event], list[str]]:
+def _classify(raw_body: bytes, settings) -> Reading:
     try:
         message = parse(raw_body)
     except VerificationError as exc:
@@ -167,19 +165,15 @@ def _classify(raw_body: bytes, settings) -> tuple[list[Event], list[str]]:
                         "account_id": account, "organization_id": message.organization_id,
                         "action_id": message.action_id, "needs_enrichment": True},
         )
-    return list(found.values()), skipped
+    return Reading.from_skipped(list(found.values()), skipped, empty="the message carries no notifications",
+                                heading="no won opportunity")
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
     """One ``deal_won`` event per won Opportunity in the message."""
-    return _classify(raw_body, settings)[0]
+    return _classify(raw_body, settings).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why the message yields no event (``None`` when it yields some)."""
-    found, skipped = _classify(raw_body, settings)
-    if found:
-        return None
-    if not skipped:
-        return "the message carries no notifications"
-    return "no won opportunity: " + "; ".join(skipped[:5]) + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+    return _classify(raw_body, settings).ignored

@@ -15,9 +15,9 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from connectors.api_client import JsonApi, unexpected_answers
+from connectors.api_client import JsonApi, enrich_each, unreadable_as_enrichment
 from connectors.base import decimal_or_none, quantity_or_one, setting
-from connectors.errors import EnrichmentError, PayloadError
+from connectors.errors import EnrichmentError
 from rules.events import Event, EventKind, EventLine, SourceCustomer
 
 API_VERSION = "v62.0"
@@ -48,11 +48,9 @@ def enrich(events: list[Event], *, credentials, base_url=None, session=None, set
     """Each won Opportunity completed with its account, amount, currency and line items."""
     api = _api(credentials, base_url, session, settings)
     version = setting(settings, "api_version", API_VERSION)
-    done = []
-    for event in events:
-        with unexpected_answers("Salesforce", f"opportunity {event.source_object_id}"):
-            done.append(_enrich_one(api, f"/services/data/{version}", event) if event.kind is EventKind.DEAL_WON else event)
-    return done
+    root = f"/services/data/{version}"
+    return enrich_each(api, events, lambda e: _enrich_one(api, root, e) if e.kind is EventKind.DEAL_WON else e,
+                       lambda e: f"opportunity {e.source_object_id}")
 
 
 def _enrich_one(api: JsonApi, root: str, event: Event) -> Event:
@@ -78,10 +76,8 @@ def _enrich_one(api: JsonApi, root: str, event: Event) -> Event:
 
 
 def _decimal(value: Any, where: str) -> Decimal | None:
-    try:
+    with unreadable_as_enrichment(f"Salesforce {where}"):
         return decimal_or_none(value, "Amount")
-    except PayloadError as exc:
-        raise EnrichmentError(f"Salesforce {where}: {exc.message}") from None
 
 
 def _line_items(api: JsonApi, root: str, opportunity_id: str) -> list[EventLine]:

@@ -25,20 +25,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.base import (
-    Headers,
-    body_digest,
-    check_fresh,
-    from_epoch_seconds,
-    hmac_sha256,
-    load_json,
-    parse_signature_header,
-    same,
-    secret_bytes,
-    setting,
-)
-from connectors.errors import PayloadError, VerificationError
+from connectors.base import Reading, body_digest, dict_or_empty, load_json, setting
+from connectors.errors import PayloadError
+from connectors.signing import verify_stamped_hmac
 from connectors.stripe_api import enrich
+from connectors.timeparse import from_epoch_seconds
 from rules.events import Event, EventKind, SourceCustomer
 
 SOURCE = "stripe"
@@ -52,13 +43,8 @@ __all__ = ["verify", "delivery_key", "events", "ignored_reason", "enrich", "rene
 def verify(raw_body: bytes, headers: Mapping[str, str], secret, *, url=None, method="POST", now=None,
            settings=None) -> None:
     """Check ``Stripe-Signature`` over the raw body: any ``v1`` may match, within the tolerance."""
-    key = secret_bytes(secret)
-    timestamp, signatures = parse_signature_header(Headers(headers).require("Stripe-Signature"), "Stripe-Signature")
-    expected = hmac_sha256(key, str(timestamp).encode() + b"." + raw_body).hex()
-    if not any(same(expected, candidate.lower()) for candidate in signatures):
-        raise VerificationError("no v1 signature in Stripe-Signature matches the body")
-    tolerance = float(setting(settings, "tolerance_seconds", TOLERANCE_SECONDS))
-    check_fresh(from_epoch_seconds(timestamp), now, tolerance, "Stripe-Signature timestamp")
+    verify_stamped_hmac(raw_body, headers, secret, header="Stripe-Signature", now=now,
+                        tolerance_seconds=float(setting(settings, "tolerance_seconds", TOLERANCE_SECONDS)))
 
 
 def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
@@ -88,10 +74,6 @@ def _unix(value: Any, field: str) -> int | None:
     return value
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
 def _id(value: Any) -> str | None:
     if isinstance(value, dict):  # an expanded object
         value = value.get("id")
@@ -99,28 +81,28 @@ def _id(value: Any) -> str | None:
 
 
 def _invoice_subscription(invoice: dict, basil: bool) -> str | None:
-    details = _dict(_dict(invoice.get("parent")).get("subscription_details"))
+    details = dict_or_empty(dict_or_empty(invoice.get("parent")).get("subscription_details"))
     new, old = _id(details.get("subscription")), _id(invoice.get("subscription"))
     # Each version has one place; the other is read only when an account mixes them.
     return (new or old) if basil else (old or new)
 
 
 def _subscription_line_period(invoice: dict) -> tuple[Any, Any]:
-    lines = _dict(invoice.get("lines")).get("data")
+    lines = dict_or_empty(invoice.get("lines")).get("data")
     for line in lines if isinstance(lines, list) else []:
         if not isinstance(line, dict):
             continue
-        parent = _dict(line.get("parent"))
-        item = _dict(parent.get("subscription_item_details"))
+        parent = dict_or_empty(line.get("parent"))
+        item = dict_or_empty(parent.get("subscription_item_details"))
         is_subscription = line.get("type") == "subscription" or parent.get("type") == "subscription_item_details"
         if is_subscription and not (line.get("proration") or item.get("proration")):
-            period = _dict(line.get("period"))
+            period = dict_or_empty(line.get("period"))
             return _unix(period.get("start"), "line period start"), _unix(period.get("end"), "line period end")
     return None, None
 
 
 def _item_periods(holder: dict, field: str) -> list[int]:
-    data = _dict(holder.get("items")).get("data")
+    data = dict_or_empty(holder.get("items")).get("data")
     data = data if isinstance(data, list) else []
     return [_unix(i[field], f"item {field}") for i in data if isinstance(i, dict) and i.get(field) is not None]
 
@@ -166,7 +148,7 @@ def _renewal(body: dict, subscription_id: str | None, customer: Any, currency: A
     )
 
 
-def _classify(raw_body: bytes) -> tuple[list[Event], str | None]:
+def _classify(raw_body: bytes) -> Reading:
     body = load_json(raw_body)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise PayloadError("a Stripe event is a JSON object with a data object")
@@ -176,23 +158,27 @@ def _classify(raw_body: bytes) -> tuple[list[Event], str | None]:
     if kind == "invoice.paid":
         reason = obj.get("billing_reason")
         if reason != "subscription_cycle":
-            return [], f"invoice {obj.get('id')} was paid for {reason or 'no billing reason'}, not a subscription renewal"
+            return Reading([], f"invoice {obj.get('id')} was paid for {reason or 'no billing reason'}, "
+                               f"not a subscription renewal")
         start, end = _subscription_line_period(obj)
         subscription = _invoice_subscription(obj, _is_basil(body))
-        return [_renewal(body, subscription, obj.get("customer"), obj.get("currency"), start, end)], None
+        return Reading([_renewal(body, subscription, obj.get("customer"), obj.get("currency"), start, end)])
     if kind == "customer.subscription.updated":
         previous = body["data"].get("previous_attributes") or {}
         start, end = _subscription_period(obj, _is_basil(body))
         before = _previous_period_start(previous, _is_basil(body)) if isinstance(previous, dict) else None
         if before is None or start is None or start <= before:
             changed = ", ".join(sorted(previous)) if isinstance(previous, dict) and previous else "nothing named"
-            return [], f"subscription {obj.get('id')} was updated without starting a new period (changed: {changed})"
+            return Reading([], f"subscription {obj.get('id')} was updated without starting a new period "
+                               f"(changed: {changed})")
         if obj.get("status") not in RENEWING_STATUSES:
-            return [], f"subscription {obj.get('id')} started a new period while {obj.get('status')}; not billed"
-        return [_renewal(body, _id(obj.get("id")), obj.get("customer"), obj.get("currency"), start, end)], None
+            return Reading([], f"subscription {obj.get('id')} started a new period while {obj.get('status')}; "
+                               f"not billed")
+        subscription = _id(obj.get("id"))
+        return Reading([_renewal(body, subscription, obj.get("customer"), obj.get("currency"), start, end)])
     if kind == "customer.subscription.deleted":
-        return [_ended(body, obj)], None
-    return [], f"Stripe event type {kind} is not used for billing"
+        return Reading([_ended(body, obj)])
+    return Reading([], f"Stripe event type {kind} is not used for billing")
 
 
 def _ended(body: dict, subscription: dict) -> Event:
@@ -211,16 +197,16 @@ def _ended(body: dict, subscription: dict) -> Event:
         currency=str(subscription["currency"]).upper() if subscription.get("currency") else None,
         source_event_id=_id(body.get("id")), period_end=ended.date(),
         attributes={"subscription_id": subscription_id, "livemode": body.get("livemode"),
-                    "cancellation_reason": _dict(subscription.get("cancellation_details")).get("reason"),
+                    "cancellation_reason": dict_or_empty(subscription.get("cancellation_details")).get("reason"),
                     "stripe_event_type": body.get("type"), "needs_enrichment": True},
     )
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
     """The renewal or contract end the Stripe event tells of (empty for anything else)."""
-    return _classify(raw_body)[0]
+    return _classify(raw_body).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why the Stripe event yields nothing (``None`` when it yields an event)."""
-    return _classify(raw_body)[1]
+    return _classify(raw_body).ignored

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
-from connectors.api_client import JsonApi, unexpected_answers
-from connectors.base import setting
+from connectors.api_client import JsonApi, enrich_each, stored_token
+from connectors.base import dict_or_empty, setting
 from connectors.errors import EnrichmentError
 from connectors.stripe_money import from_minor
 from rules.events import Event, EventKind, EventLine, SourceCustomer
@@ -26,26 +25,13 @@ INTERVALS = {("week", 1): "weekly", ("week", 2): "biweekly", ("month", 1): "mont
              ("month", 6): "semiannually", ("year", 1): "annually", ("year", 2): "biennially"}
 
 
-def _key(credentials: Any) -> str:
-    key = credentials.get("api_key") if isinstance(credentials, dict) else credentials
-    if not key or not isinstance(key, str):
-        raise EnrichmentError("no Stripe API key is stored for this endpoint")
-    return key
-
-
 def enrich(events: list[Event], *, credentials, base_url=None, session=None, settings=None) -> list[Event]:
     """Renewals completed with lines, amount and customer; contract ends with the customer."""
-    api = JsonApi(
-        base_url or setting(settings, "api_base_url", BASE_URL),
-        headers={"Authorization": f"Bearer {_key(credentials)}",
-                 "Stripe-Version": setting(settings, "api_version", API_VERSION)},
-        vendor="Stripe", session=session, timeout=setting(settings, "http_timeout"),
-    )
-    done = []
-    for event in events:
-        with unexpected_answers("Stripe", f"the data of {event.source_object_id}"):
-            done.append(_enrich_one(api, event))
-    return done
+    key = stored_token(credentials, ("api_key",), "no Stripe API key is stored for this endpoint")
+    headers = {"Authorization": f"Bearer {key}", "Stripe-Version": setting(settings, "api_version", API_VERSION)}
+    api = JsonApi.for_endpoint("Stripe", headers=headers, base_url=base_url, default_base_url=BASE_URL,
+                               session=session, settings=settings)
+    return enrich_each(api, events, lambda e: _enrich_one(api, e), lambda e: f"the data of {e.source_object_id}")
 
 
 def _enrich_one(api: JsonApi, event: Event) -> Event:
@@ -76,7 +62,7 @@ def _renewal(api: JsonApi, event: Event) -> Event:
 
 
 def _line(item: dict, currency: str) -> EventLine:
-    price = item.get("price") if isinstance(item.get("price"), dict) else {}
+    price = dict_or_empty(item.get("price"))
     product = price.get("product")
     name = product.get("name") if isinstance(product, dict) else None
     quantity = Decimal(str(item.get("quantity") if item.get("quantity") is not None else 1))
@@ -84,7 +70,7 @@ def _line(item: dict, currency: str) -> EventLine:
         unit = from_minor(price.get("unit_amount_decimal") or price.get("unit_amount"), currency)
     except ValueError as exc:
         raise EnrichmentError(f"Stripe price {price.get('id')}: {exc}") from None
-    recurring = price.get("recurring") if isinstance(price.get("recurring"), dict) else {}
+    recurring = dict_or_empty(price.get("recurring"))
     interval, count = recurring.get("interval"), int(recurring.get("interval_count") or 1)
     return EventLine(
         description=name or price.get("nickname") or price.get("id") or "subscription item",

@@ -18,16 +18,15 @@ from connectors.base import (
     Headers,
     Reading,
     as_dict,
+    body_key,
     hours_from_seconds,
     load_json,
-    local_date,
     mapping_key,
-    parse_timestamp,
     read_guard,
-    stable_key,
-    verify_hex_hmac,
 )
 from connectors.errors import PayloadError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "toggl"
@@ -61,12 +60,12 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
     try:
         payload = load_json(raw_body)
     except PayloadError:
-        return f"body:{stable_key(raw_body)}"
+        return body_key(raw_body)
     if isinstance(payload, dict) and payload.get("event_id") not in (None, 0, "0", ""):
         return str(payload["event_id"])
     if isinstance(payload, dict) and payload.get("payload") == "ping":
         return f"ping:{payload.get('subscription_id')}:{payload.get('created_at')}"
-    return f"body:{stable_key(raw_body)}"
+    return body_key(raw_body)
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
@@ -76,8 +75,7 @@ def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> lis
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    reading = _read(raw_body, settings)
-    return None if reading.events else reading.reason
+    return _read(raw_body, settings).ignored
 
 
 @read_guard

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from connectors import asana
+from connectors.api_client import RateLimited
 from connectors.base import dropped_reasons
 from connectors.errors import EnrichmentError, VerificationError
-from connectors.httpclient import RateLimited
 from tests.conftest import free_port
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "asana"

@@ -3,19 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.base import (
-    body_digest,
-    check_fresh,
-    decimal_or_none,
-    from_epoch_millis,
-    from_epoch_seconds,
-    parse_day,
-    parse_instant,
-    parse_signature_header,
-    quantity_or_one,
-    setting,
-)
+from connectors.base import body_digest, decimal_or_none, quantity_or_one, setting
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import parse_signature_header
+from connectors.timeparse import check_fresh, from_epoch_millis, from_epoch_seconds, parse_day, parse_instant
 
 
 def test_a_signature_header_gives_its_timestamp_and_every_v1_and_ignores_other_schemes():

@@ -6,18 +6,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.base import (
-    Enriched,
-    Reading,
-    dropped_reasons,
-    hours_from_seconds,
-    local_date,
-    parse_timestamp,
-    read_guard,
-    stable_key,
-    verify_hex_hmac,
-)
+from connectors.base import Enriched, Reading, dropped_reasons, hours_from_seconds, read_guard, stable_key
 from connectors.errors import PayloadError, VerificationError
+from connectors.signing import verify_hex_hmac
+from connectors.timeparse import local_date, parse_timestamp
 
 
 @pytest.mark.parametrize("text, expected", [
