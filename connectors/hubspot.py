@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from connectors.base import Headers, Reading, batch_key, body_digest, load_json, setting
 from connectors.errors import PayloadError, VerificationError
 from connectors.hubspot_api import enrich
-from connectors.signing import hmac_sha256, same, secret_bytes
+from connectors.signing import hmac_sha256, same, secret_bytes, signed_instant
 from connectors.timeparse import check_fresh, from_epoch_millis
 from rules.events import Event, EventKind
 
@@ -64,7 +64,8 @@ def _verify_v3(raw_body: bytes, head: Headers, key: bytes, *, url, method, now) 
         raise VerificationError("X-HubSpot-Request-Timestamp is not a number of milliseconds")
     if not url:
         raise VerificationError("the request URL is needed to check a v3 signature")
-    check_fresh(from_epoch_millis(stamp), now, TOLERANCE_SECONDS, "X-HubSpot-Request-Timestamp")
+    check_fresh(signed_instant(stamp, "X-HubSpot-Request-Timestamp", millis=True), now, TOLERANCE_SECONDS,
+                "X-HubSpot-Request-Timestamp")
     for uri in _uri_forms(url):
         message = method.upper().encode() + uri.encode("utf-8") + raw_body + stamp.encode()
         if same(base64.b64encode(hmac_sha256(key, message)), signature.strip()):

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from connectors.base import Headers
-from connectors.errors import VerificationError
-from connectors.timeparse import check_fresh, from_epoch_seconds
+from connectors.errors import PayloadError, VerificationError
+from connectors.timeparse import check_fresh, from_epoch_millis, from_epoch_seconds
 
 
 def secret_bytes(secret: str | bytes | None) -> bytes:
@@ -92,4 +92,12 @@ def verify_stamped_hmac(raw_body: bytes, headers: Mapping[str, str], secret, *, 
     expected = stamped_hmac(key, timestamp, raw_body)
     if not any(same(expected, candidate.lower()) for candidate in signatures):
         raise VerificationError(f"no v1 signature in {header} matches the body")
-    check_fresh(from_epoch_seconds(timestamp), now, tolerance_seconds, f"{header} timestamp")
+    check_fresh(signed_instant(timestamp, header), now, tolerance_seconds, f"{header} timestamp")
+
+
+def signed_instant(value, header: str, *, millis: bool = False) -> datetime:
+    """The instant a signature header states; an impossible one fails verification, not parsing."""
+    try:
+        return from_epoch_millis(value) if millis else from_epoch_seconds(value)
+    except PayloadError:
+        raise VerificationError(f"{header} states a time that cannot be") from None
