@@ -55,7 +55,7 @@ def handle(world, req: Request) -> Response:
         return Response(401, faults.unauthorized_body(world.clock.now(), why), JSON,
                         [("WWW-Authenticate", 'Bearer realm="Intuit", error="invalid_token"')] + _tid(world))
     if realm is None or grant.realm_id != realm_id:
-        return _fault(faults.forbidden(), world)
+        return Response(403, faults.forbidden_body(world.clock.now()), JSON, _tid(world))
     route = route_of(req.method, parts)
     operation = req.arg("operation")
     body = None
@@ -71,7 +71,7 @@ def handle(world, req: Request) -> Response:
         realm.counters["throttled"] += 1
         return Response(429, faults.throttled_body(world.clock.now()), "application/xml", _tid(world))
     try:
-        rule, extra = chaos.pick(realm.fault_rules + world.fault_rules, req.method, route, operation, world.random)
+        rule, extra = chaos.pick([realm.fault_rules, world.fault_rules], req.method, route, operation, world.random)
         delay = world.latency_ms / 1000.0 + extra
         if delay > 0:
             time.sleep(delay)

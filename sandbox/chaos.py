@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sandbox import faults, jsonio
 from sandbox.clock import qbo_time
@@ -46,6 +47,12 @@ class FaultRule:
         return {k: v for k, v in asdict(self).items() if k not in ("method", "name", "operation")}
 
 
+def _number(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError(f"{name} must be a number")
+    return float(value)
+
+
 def parse_rule(body: dict) -> FaultRule:
     """A rule from a control-API body; ``ValueError`` names the bad value."""
     if not isinstance(body, dict):
@@ -65,11 +72,11 @@ def parse_rule(body: dict) -> FaultRule:
     status = body.get("status", 500 if mode == "error" else None)
     if status is not None and (not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599):
         raise ValueError("status must be an HTTP error status (400-599)")
-    probability = body.get("probability", 1.0)
-    if not isinstance(probability, (int, float)) or isinstance(probability, bool) or not 0 <= probability <= 1:
+    probability = _number(body.get("probability", 1.0), "probability")
+    if not 0 <= probability <= 1:
         raise ValueError("probability must be a number from 0 to 1")
-    latency = body.get("latency_ms", 0)
-    if not isinstance(latency, (int, float)) or isinstance(latency, bool) or latency < 0:
+    latency = _number(body.get("latency_ms", 0), "latency_ms")
+    if latency < 0:
         raise ValueError("latency_ms must be a non-negative number")
     times = body.get("times")
     if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
@@ -79,22 +86,28 @@ def parse_rule(body: dict) -> FaultRule:
                      float(latency), mode, times, str(code) if code is not None else None, body.get("detail"))
 
 
-def pick(rules: list[FaultRule], method: str, name: str, operation: str | None, rng) -> tuple[FaultRule | None, float]:
-    """The rule that fires for this request (if any) and the extra latency in seconds."""
+def pick(groups: list[list[FaultRule]], method: str, name: str, operation: str | None,
+         rng) -> tuple[FaultRule | None, float]:
+    """The rule that fires for this request (if any) and the extra latency in seconds.
+
+    ``groups`` are the rule lists to consult (the realm's, then the global ones); a rule whose
+    ``times`` runs out is removed from its own list.
+    """
     fired, latency = None, 0.0
-    for rule in list(rules):
-        if not rule.matches(method, name, operation):
-            continue
-        if rule.probability < 1 and rng.random() >= rule.probability:
-            continue
-        latency += rule.latency_ms / 1000.0
-        if rule.mode == "latency" or fired is not None:
-            continue
-        fired = rule
-        if rule.times is not None:
-            rule.times -= 1
-            if rule.times <= 0:
-                rules.remove(rule)
+    for rules in groups:
+        for rule in list(rules):
+            if not rule.matches(method, name, operation):
+                continue
+            if rule.probability < 1 and rng.random() >= rule.probability:
+                continue
+            latency += rule.latency_ms / 1000.0
+            if rule.mode == "latency" or fired is not None:
+                continue
+            fired = rule
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times <= 0 and rule in rules:
+                    rules.remove(rule)
     return fired, latency
 
 

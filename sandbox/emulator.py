@@ -68,7 +68,7 @@ class Emulator:
     def start(self) -> Emulator:
         """Serve in background threads; returns self."""
         self.webhooks.start()
-        serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
+        serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                  name=f"sandbox-http-{self.port}", daemon=True)
         serve.start()
         self._threads.append(serve)

@@ -128,23 +128,26 @@ def system_error(detail: str = "An unexpected error occurred") -> QBOFault:
                     f"System Failure Error: {detail}", status=500, kind="SystemFault")
 
 
-def forbidden() -> QBOFault:
-    """3100 with HTTP 403: the token is good but not for this company."""
-    return QBOFault("3100", "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403",
-                    "", status=403, kind="SECURITY")
-
-
-def unauthorized_body(now: datetime, detail: str = "Token expired") -> bytes:
-    """The 401 body in QuickBooks' lower-case form (python-quickbooks issue #250 shows a real one)."""
+def _lower_case_body(now: datetime, message: str, detail, code: str, kind: str) -> bytes:
     return jsonio.dumps({
         "warnings": None, "intuitObject": None,
-        "fault": {"error": [{"message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
-                             "detail": detail, "code": "3200", "element": None}],
-                  "type": "AUTHENTICATION"},
+        "fault": {"error": [{"message": message, "detail": detail, "code": code, "element": None}], "type": kind},
         "report": None, "queryResponse": None, "batchItemResponse": [], "attachableResponse": [],
         "syncErrorResponse": None, "requestId": None, "time": int(now.timestamp() * 1000),
         "status": None, "cdcresponse": [],
     })
+
+
+def unauthorized_body(now: datetime, detail: str = "Token expired") -> bytes:
+    """The 401 body in QuickBooks' lower-case form (a real one: python-quickbooks issue #250)."""
+    return _lower_case_body(now, "message=AuthenticationFailed; errorCode=003200; statusCode=401", detail,
+                            "3200", "AUTHENTICATION")
+
+
+def forbidden_body(now: datetime) -> bytes:
+    """The 403 body for a token that is good but not for this company (node-quickbooks issue #154)."""
+    return _lower_case_body(now, "message=AuthorizationFailed; errorCode=003100; statusCode=403", None,
+                            "3100", "SERVICE")
 
 
 def throttled_body(now: datetime) -> bytes:

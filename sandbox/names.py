@@ -36,6 +36,14 @@ def currency_ref(realm, value) -> dict:
     return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
 
 
+def number_addresses(realm, obj: dict) -> None:
+    """Give stored addresses an Id, as QuickBooks does for every PhysicalAddress it keeps."""
+    for field in ("BillAddr", "ShipAddr"):
+        address = obj.get(field)
+        if isinstance(address, dict) and address and "Id" not in address:
+            address["Id"] = realm.next_id("PhysicalAddress")
+
+
 def _unique(realm, entity: str, field: str, name: str, own_id: str | None, what: str) -> None:
     wanted = name.strip().lower()
     for other in realm.objects[entity].values():
@@ -84,6 +92,7 @@ def prepare_customer(realm, obj: dict, existing: dict | None) -> dict:
     for field in ("PrimaryEmailAddr", "BillAddr", "ShipAddr", "PrimaryPhone", "Mobile", "Fax", "WebAddr"):
         if field in obj and not isinstance(obj[field], dict):
             raise faults.invalid_property(f"{field}: expected an object")
+    number_addresses(realm, obj)
     email = obj.get("PrimaryEmailAddr")
     if email is not None:
         text(email.get("Address"), "PrimaryEmailAddr.Address")

@@ -61,7 +61,7 @@ def handle(emulator, req: Request) -> Response:
     world = emulator.world
     name = {"/oauth2/v1/tokens/bearer": "token", "/oauth2/v1/tokens/revoke": "revoke",
             "/v1/openid_connect/userinfo": "userinfo", "/oauth2/authorize": "authorize"}.get(req.path)
-    rule, extra = chaos.pick(world.fault_rules, req.method, name or "", None, world.random) if name else (None, 0.0)
+    rule, extra = chaos.pick([world.fault_rules], req.method, name or "", None, world.random) if name else (None, 0.0)
     delay = world.latency_ms / 1000.0 + extra
     if delay > 0 and name != "authorize":
         time.sleep(delay)

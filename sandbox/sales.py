@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sandbox import faults
 from sandbox.clock import qbo_time
-from sandbox.names import currency_ref
+from sandbox.names import currency_ref, number_addresses
 from sandbox.totals import ZERO, compute_lines
 from sandbox.values import boolean, decimal, iso_date, resolve, text
 
@@ -63,6 +63,7 @@ def prepare_sale(realm, entity: str, obj: dict, existing: dict | None, allow_dup
     obj["TxnDate"] = iso_date(obj.get("TxnDate"), "TxnDate") or today(realm).isoformat()
     _terms_and_due_date(realm, entity, obj, customer)
     _addresses(obj, customer)
+    number_addresses(realm, obj)
     obj["CurrencyRef"] = currency_ref(realm, obj.get("CurrencyRef"))
     if obj["CurrencyRef"]["value"] != customer["CurrencyRef"]["value"]:
         raise faults.business("The transaction currency must be the customer's currency", "CurrencyRef")

@@ -13,14 +13,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import logging
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from sandbox import jsonio
 from sandbox.schema import WEBHOOK_ENTITIES
@@ -56,6 +56,24 @@ def cloudevents_body(realm_id: str, events: list[tuple]) -> bytes:
                     "time": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}000Z",
                     "intuitentityid": ident, "intuitaccountid": realm_id, "data": {}})
     return jsonio.dumps(out)
+
+
+def _post(url: str, body: bytes, signature: str, timeout: float) -> int:
+    """POST a notification; headers in lower case as Intuit sends them. Returns the status."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.putrequest("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+        for name, value in (("content-type", "application/json"), ("intuit-signature", signature),
+                            ("user-agent", "Intuit-Webhooks (QuickBooks emulator)"), ("content-length", str(len(body)))):
+            conn.putheader(name, value)
+        conn.endheaders(body)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
 
 
 class _Channel:
@@ -160,14 +178,8 @@ class WebhookSender:
         record = channel.delivery
         status, error = None, None
         try:
-            request = urllib.request.Request(record["url"], data=record["body"].encode("utf-8"), method="POST",
-                                             headers={"Content-Type": "application/json",
-                                                      "intuit-signature": record["signature"],
-                                                      "User-Agent": "Intuit-Webhooks (QuickBooks emulator)"})
-            with urllib.request.urlopen(request, timeout=float(self.world.options["webhook_timeout_seconds"])) as resp:
-                status = resp.status
-        except urllib.error.HTTPError as exc:
-            status, error = exc.code, f"HTTP {exc.code}"
+            status = _post(record["url"], record["body"].encode("utf-8"), record["signature"],
+                           float(self.world.options["webhook_timeout_seconds"]))
         except Exception as exc:  # noqa: BLE001 - any failure to deliver is a failed attempt
             error = f"{type(exc).__name__}: {exc}"
         now = self.world.clock.timestamp()

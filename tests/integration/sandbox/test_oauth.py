@@ -184,7 +184,7 @@ def test_a_token_for_one_company_is_refused_by_another(emulator):
     tokens = emulator.control.tokens(first)
     answer = requests.get(f"{emulator.api_url}/company/{second}/customer/1",
                           headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10)
-    assert answer.status_code == 403 and answer.json()["Fault"]["Error"][0]["code"] == "3100"
+    assert answer.status_code == 403 and answer.json()["fault"]["error"][0]["code"] == "3100"
 
 
 def test_every_token_issued_is_listed_for_secret_scanning(emulator):
