@@ -70,6 +70,8 @@ class Milestones(Component):
     def __post_init__(self) -> None:
         super().__post_init__()
         positive("contract_value", self.contract_value)
+        if self.contract_value is None and any(m.percent is not None for m in self.milestones):
+            raise InvalidAgreement("contract_value", "is needed when a milestone is a percentage")
         ids = [m.id for m in self.milestones]
         if len(set(ids)) != len(ids):
             raise InvalidAgreement("milestones", "milestone ids must be unique")
