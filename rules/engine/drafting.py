@@ -113,7 +113,7 @@ def assemble(ctx: Context) -> InvoiceDraft | None:
                "doc_number": rule.what.doc_number or agreement.doc_number}
     if any(sources.values()):
         variables = {**template_variables(agreement, rule, event, window.period, ctx.today),
-                     "period": period_variables(window.period),
+                     "period": _span_variables(window, service_start, service_end),
                      "invoice": {"date": ctx.today, "due_date": due, "terms": agreement.terms.label, "total": total,
                                  "currency": agreement.currency, "key": str(key), "lines": len(lines)}}
         marker_room = templates.LIMITS["private_note"] - len(_marker(key)) - 1
@@ -135,6 +135,15 @@ def assemble(ctx: Context) -> InvoiceDraft | None:
         expected_tax=_expected_tax(ctx, lines), consumption=consumption)
 
 
+
+
+def _span_variables(window, start: date | None, end: date | None) -> dict | None:
+    # Templates read the invoice's service span (what it bills), not the closing period alone.
+    if start is None or end is None:
+        return period_variables(window.period)
+    match = next((p for p in (window.closed, window.opening) if p is not None and p.start == start), None)
+    return {"start": start, "end": end, "label": f"{start.isoformat()} to {end.isoformat()}",
+            "index": match.index if match else None, "partial": match.is_partial if match else False}
 
 
 def _service_span(ctx: Context, consumption: Consumption) -> tuple[date | None, date | None]:
