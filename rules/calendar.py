@@ -73,9 +73,14 @@ class Cadence:
         return base if self.day_of_month is None else f"{base} on day {self.day_of_month}"
 
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def days_in_month(year: int, month: int) -> int:
     """Number of days in ``month`` of ``year``."""
-    return _cal.monthrange(year, month)[1]
+    if month == 2 and _cal.isleap(year):
+        return 29
+    return _DAYS[month - 1]
 
 
 def add_months(year: int, month: int, months: int, day: int) -> date:
@@ -127,7 +132,7 @@ class BillingPeriod:
 class Schedule:
     """The grid of periods from ``start`` (through ``end``, the last day, if any) at ``cadence``."""
 
-    __slots__ = ("start", "cadence", "end", "_stop", "_origin_months", "_anchor")
+    __slots__ = ("start", "cadence", "end", "_stop", "_origin_months", "_anchor", "_grid")
 
     def __init__(self, start: date, cadence: Cadence, end: date | None = None):
         if end is not None and end < start:
@@ -136,6 +141,7 @@ class Schedule:
         self.cadence = cadence
         self.end = end
         self._stop = None if end is None else end + ONE_DAY
+        self._grid: dict[int, date] = {}
         self._anchor = start.day
         self._origin_months = start.year * 12 + start.month - 1
         dom = cadence.day_of_month
@@ -149,10 +155,15 @@ class Schedule:
 
     def grid(self, k: int) -> date:
         """The k-th point of the unclipped grid (period k's full start)."""
-        if self.cadence.unit is CadenceUnit.WEEK:
-            return self.start + timedelta(days=7 * self.cadence.every * k)
-        y, m = divmod(self._origin_months + self.cadence.every * k, 12)
-        return date(y, m + 1, min(self._anchor, days_in_month(y, m + 1)))
+        point = self._grid.get(k)
+        if point is None:
+            if self.cadence.unit is CadenceUnit.WEEK:
+                point = self.start + timedelta(days=7 * self.cadence.every * k)
+            else:
+                y, m = divmod(self._origin_months + self.cadence.every * k, 12)
+                point = date(y, m + 1, min(self._anchor, days_in_month(y, m + 1)))
+            self._grid[k] = point
+        return point
 
     def period(self, k: int) -> BillingPeriod | None:
         """Period ``k`` clipped to the start and end, or None when it lies past the end."""
@@ -205,6 +216,12 @@ class Schedule:
             if period.start >= first:
                 out.append(period)
             k += 1
+
+
+@lru_cache(maxsize=65536)
+def schedule_for(start: date, cadence: Cadence, end: date | None = None) -> Schedule:
+    """The (shared, cached) schedule from ``start`` at ``cadence`` through ``end``."""
+    return Schedule(start, cadence, end)
 
 
 @lru_cache(maxsize=1024)

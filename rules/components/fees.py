@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from rules.calendar import ONE_DAY, BillingPeriod, Cadence, Schedule
+from rules.calendar import ONE_DAY, BillingPeriod, Cadence, Schedule, schedule_for
 from rules.components.base import Component, Timing
 from rules.draft import FeePeriod, LineKind
 from rules.money import money
@@ -35,17 +35,17 @@ def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing
     window, agreement = ctx.window, ctx.agreement
     periods: list[BillingPeriod] = []
     if window.trigger is Trigger.BOUNDARY:
-        schedule = Schedule(agreement.start, cadence, agreement.end)
+        grid = schedule_for(agreement.start, cadence, agreement.end)
         if timing is Timing.ADVANCE and window.next_boundary is not None:
-            periods = schedule.periods_between(window.on, window.next_boundary)
+            periods = grid.periods_between(window.on, window.next_boundary)
         elif timing is Timing.ARREARS and window.previous_boundary is not None:
-            periods = periods_ending_in(schedule, window.previous_boundary, window.on)
+            periods = periods_ending_in(grid, window.previous_boundary, window.on)
     elif window.trigger is Trigger.END and timing is Timing.ARREARS and window.end_day is not None:
         # A fixed end date is billed by the scheduled final run; only an early end is billed here.
         if agreement.end is None or window.end_day < agreement.end:
-            schedule = Schedule(agreement.start, cadence, window.end_day)
+            grid = schedule_for(agreement.start, cadence, window.end_day)
             after = window.previous_boundary or agreement.start - ONE_DAY
-            periods = periods_ending_in(schedule, after, window.end_day + ONE_DAY)
+            periods = periods_ending_in(grid, after, window.end_day + ONE_DAY)
     return [p for p in periods if not ctx.history.fee_billed(component.id, p.start)]
 
 

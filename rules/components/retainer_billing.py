@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from rules.calendar import BillingPeriod, Schedule
+from rules.calendar import BillingPeriod, schedule_for
 from rules.components.fees import bill_fee, due_fee_periods
 from rules.components.retainer import Retainer
 from rules.components.usage_view import Entry, hour_entries, hours_text, total_hours
@@ -24,7 +24,7 @@ def usage_period(ctx: Context) -> BillingPeriod | None:
         return window.closed
     if window.trigger is Trigger.END and window.end_day is not None:
         agreement = ctx.agreement
-        return Schedule(agreement.start, agreement.cycle, window.end_day).period_at(window.end_day)
+        return schedule_for(agreement.start, agreement.cycle, window.end_day).period_at(window.end_day)
     return None
 
 

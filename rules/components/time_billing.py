@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from rules.calendar import ONE_DAY, Schedule
+from rules.calendar import ONE_DAY, schedule_for
 from rules.components.time_materials import LineGrouping, OverCap, TimeAndMaterials
 from rules.components.usage_view import Entry, hour_entries, hours_text
 from rules.draft import CapUse, Carried, LineKind
@@ -47,7 +47,7 @@ def cap_period_start(ctx: Context) -> date:
     if window.closed is not None:
         return window.closed.start
     day = (window.usage_through - ONE_DAY) if window.usage_through else window.on
-    period = Schedule(ctx.agreement.start, ctx.agreement.cycle, ctx.agreement.end).period_at(day)
+    period = schedule_for(ctx.agreement.start, ctx.agreement.cycle, ctx.agreement.end).period_at(day)
     return period.start if period is not None else ctx.agreement.start
 
 

@@ -78,10 +78,12 @@ def due_drafts(agreement: Agreement, now: datetime, *, since: datetime | None = 
     history = history if history is not None else History()
     today = local_date(now, agreement.timezone)
     drafts = []
-    for event in due_events(agreement, now, since=since):
-        for rule in rules_for_event(event, agreement):
-            draft = draft_for_event(event, agreement, rule, usage=usage, history=history, today=today)
-            if draft is not None:
-                drafts.append(draft)
+    steps = [(event, rule) for event in due_events(agreement, now, since=since)
+             for rule in rules_for_event(event, agreement)]
+    for i, (event, rule) in enumerate(steps):
+        draft = draft_for_event(event, agreement, rule, usage=usage, history=history, today=today)
+        if draft is not None:
+            drafts.append(draft)
+            if i + 1 < len(steps):  # the next draft must see what this one consumed
                 history = history.after(draft)
     return drafts

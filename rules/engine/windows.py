@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from rules.agreement import Agreement
-from rules.calendar import ONE_DAY, Schedule, local_date
+from rules.calendar import ONE_DAY, local_date, schedule_for
 from rules.components.milestone_billing import matching_milestone
 from rules.components.milestones import Milestones
 from rules.errors import EventIncomplete, InvalidInput
@@ -65,9 +65,9 @@ def window_for(event: Event, agreement: Agreement, rule: Rule) -> Window:
         last = event.period_end or _date_attribute(event, "end_date") or day
         if last < agreement.start:
             raise InvalidInput(f"the contract end {last} is before agreement {agreement.id} starts")
-        open_ended = Schedule(agreement.start, agreement.cycle)
+        open_ended = schedule_for(agreement.start, agreement.cycle)
         previous = open_ended.boundary(open_ended.index_at(last))
-        closed = Schedule(agreement.start, agreement.cycle, last).period_at(last)
+        closed = schedule_for(agreement.start, agreement.cycle, last).period_at(last)
         return Window(Trigger.END, end_thing(last), last, closed=closed, previous_boundary=previous,
                       usage_through=last + ONE_DAY, end_day=last)
     if kind is EventKind.MILESTONE_COMPLETED:
