@@ -151,18 +151,21 @@ def test_totals_equal_the_sum_of_lines_and_the_same_inputs_give_byte_identical_d
 
 
 @given(agreement=mixed_agreements(), object_id=st.text(min_size=1, max_size=12),
-       hours=st.lists(st.integers(0, 23), min_size=2, max_size=2), attrs=st.dictionaries(st.text(max_size=5),
-                                                                                        st.text(max_size=5)))
-def test_two_events_about_one_source_object_give_the_same_business_key(agreement, object_id, hours, attrs):
-    from rules import EventLines, Rule, When
+       kind=st.sampled_from([EventKind.DEAL_WON, EventKind.SUBSCRIPTION_RENEWED, EventKind.MILESTONE_COMPLETED]),
+       hours=st.lists(st.integers(0, 23), min_size=2, max_size=2),
+       attrs=st.dictionaries(st.text(max_size=5), st.text(max_size=5)))
+def test_two_events_about_one_source_object_give_the_same_business_key(agreement, object_id, kind, hours, attrs):
+    from rules import EventLines, Milestone, Milestones, Rule, When
 
-    agreement = Agreement(**{**vars(agreement), "components": (EventLines(id="deal", price=Decimal(100)),),
-                             "rules": (Rule(id="won", when=When(EventKind.DEAL_WON)),)})
+    components = (EventLines(id="deal", price=Decimal(100)),
+                  Milestones(id="web", milestones=(Milestone("m1", "Launch", (f"jira:{object_id}",), Decimal(500)),)))
+    agreement = Agreement(**{**vars(agreement), "components": components, "rules": (Rule(id="r", when=When(kind)),)})
     keys = set()
     for i, hour in enumerate(hours):
-        event = Event(EventKind.DEAL_WON, "hubspot", object_id,
-                      day_starts(agreement.start, agreement.timezone) + timedelta(hours=hour),
-                      attributes={**attrs, "attempt": i}, source_event_id=f"evt-{i}-{hour}")
+        # Different deliveries: another vendor event id, time and attributes, about the same object.
+        event = Event(kind, "jira", object_id, day_starts(agreement.start, agreement.timezone) + timedelta(hours=hour),
+                      attributes={**attrs, "attempt": i}, source_event_id=f"evt-{i}-{hour}",
+                      period_start=agreement.start, amount=Decimal("100.00"))
         draft = draft_for_event(event, agreement, agreement.rules[0], today=agreement.start)
         keys.add(str(draft.key))
     assert len(keys) == 1

@@ -17,7 +17,7 @@ def test_every_billing_model_has_a_worked_example():
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.title for e in EXAMPLES])
-def test_worked_example(example):
+def test_the_worked_example_bills_its_hand_computed_total(example):
     rule = example.agreement.rule_in_effect(example.rule_id, example.today)
     draft = draft_for_event(example.event, example.agreement, rule, usage=example.usage, history=example.history,
                             today=example.today)
