@@ -21,6 +21,8 @@ ONE_DAY = timedelta(days=1)
 
 
 class CadenceUnit(StrEnum):
+    """Periods count in months or in weeks."""
+
     MONTH = "month"
     WEEK = "week"
 
@@ -108,14 +110,17 @@ class BillingPeriod:
 
     @property
     def days(self) -> int:
+        """Days in this (possibly partial) period."""
         return (self.end - self.start).days
 
     @property
     def full_days(self) -> int:
+        """Days in the full grid period."""
         return (self.full_end - self.full_start).days
 
     @property
     def is_partial(self) -> bool:
+        """True when the start or the end cut the grid period."""
         return self.start != self.full_start or self.end != self.full_end
 
     @property
@@ -204,6 +209,18 @@ class Schedule:
         if self.grid(k - 1) < self._stop:
             return self._stop
         return None
+
+    def periods_ending_in(self, after: date, through: date) -> list[BillingPeriod]:
+        """Periods whose (exclusive) end is in ``(after, through]``."""
+        out = []
+        k = self.index_at(after)
+        while True:
+            period = self.period(k)
+            if period is None or period.start >= through:
+                return out
+            if after < period.end <= through:
+                out.append(period)
+            k += 1
 
     def periods_between(self, first: date, stop: date) -> list[BillingPeriod]:
         """Periods whose start is in ``[first, stop)``."""

@@ -28,6 +28,7 @@ class DepositBalance:
 
     @property
     def remaining(self) -> Decimal:
+        """What is left to take off later invoices."""
         return self.amount - self.applied
 
 

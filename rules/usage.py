@@ -9,6 +9,8 @@ from enum import StrEnum
 
 
 class UsageKind(StrEnum):
+    """What a usage record measures."""
+
     TIME = "time"
     EXPENSE = "expense"
     SLA_BREACH = "sla_breach"

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from rules.calendar import ONE_DAY, BillingPeriod, Cadence, Schedule, schedule_for
+from rules.calendar import ONE_DAY, BillingPeriod, Cadence, schedule_for
 from rules.components.base import Component, Timing
+from rules.components.contract_end import early_end_fee_periods
 from rules.draft import FeePeriod, LineKind
 from rules.money import money
 from rules.window import Trigger
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
-
-
-def periods_ending_in(schedule: Schedule, after: date, through: date) -> list[BillingPeriod]:
-    """Periods whose (exclusive) end is in ``(after, through]``."""
-    out = []
-    k = schedule.index_at(after)
-    while True:
-        period = schedule.period(k)
-        if period is None or period.start >= through:
-            return out
-        if after < period.end <= through:
-            out.append(period)
-        k += 1
 
 
 def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing: Timing) -> list[BillingPeriod]:
@@ -39,13 +26,9 @@ def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing
         if timing is Timing.ADVANCE and window.next_boundary is not None:
             periods = grid.periods_between(window.on, window.next_boundary)
         elif timing is Timing.ARREARS and window.previous_boundary is not None:
-            periods = periods_ending_in(grid, window.previous_boundary, window.on)
-    elif window.trigger is Trigger.END and timing is Timing.ARREARS and window.end_day is not None:
-        # A fixed end date is billed by the scheduled final run; only an early end is billed here.
-        if agreement.end is None or window.end_day < agreement.end:
-            grid = schedule_for(agreement.start, cadence, window.end_day)
-            after = window.previous_boundary or agreement.start - ONE_DAY
-            periods = periods_ending_in(grid, after, window.end_day + ONE_DAY)
+            periods = grid.periods_ending_in(window.previous_boundary, window.on)
+    elif window.trigger is Trigger.END and timing is Timing.ARREARS:
+        periods = early_end_fee_periods(ctx, cadence)
     return [p for p in periods if not ctx.history.fee_billed(component.id, p.start)]
 
 

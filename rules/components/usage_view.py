@@ -40,6 +40,7 @@ class Entry:
 
     @property
     def source_id(self) -> str:
+        """``source:id@vN``, as explanations list it."""
         return f"{self.record.source}:{self.record.source_id}@v{self.record.version}"
 
     def consumed(self, component_id: str) -> UsageConsumed:

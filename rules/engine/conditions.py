@@ -107,6 +107,7 @@ def condition_holds(condition: Condition, event: Event) -> bool:
 def conditions_hold(conditions: Conditions, event: Event) -> bool:
     """All of ``all`` hold and, when ``any`` is given, at least one of it."""
     def one(item: Condition | Conditions) -> bool:
+        """One condition or nested group."""
         return conditions_hold(item, event) if isinstance(item, Conditions) else condition_holds(item, event)
 
     return all(one(c) for c in conditions.all) and (not conditions.any or any(one(c) for c in conditions.any))

@@ -23,6 +23,7 @@ from rules.components import (
     credit_billing,
     milestone_billing,
     retainer_billing,
+    tier_billing,
     time_billing,
 )
 from rules.components import event_lines as event_lines_billing
@@ -47,7 +48,7 @@ BILLERS = {
     Milestones: milestone_billing.bill,
     Retainer: retainer_billing.bill,
     HourBlock: block_billing.bill_block,
-    TieredHours: block_billing.bill_tiers,
+    TieredHours: tier_billing.bill_tiers,
     PassThrough: pass_through_billing.bill,
     EventLines: event_lines_billing.bill,
 }

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from rules.agreement import Agreement
-from rules.calendar import ONE_DAY, local_date, schedule_for
+from rules.calendar import ONE_DAY, local_date
+from rules.components.contract_end import end_window
 from rules.components.milestone_billing import matching_milestone
 from rules.components.milestones import Milestones
 from rules.errors import EventIncomplete, InvalidInput
 from rules.events import Event, EventKind
-from rules.keys import end_thing, object_thing, period_thing, threshold_thing
+from rules.keys import object_thing, period_thing, threshold_thing
 from rules.rule import Rule
 from rules.window import Trigger, Window
 
@@ -62,14 +63,7 @@ def window_for(event: Event, agreement: Agreement, rule: Rule) -> Window:
             raise InvalidInput(f"{day} is outside agreement {agreement.id}")
         return Window(Trigger.THRESHOLD, threshold_thing(period.start, crossing), day, usage_through=day + ONE_DAY)
     if kind is EventKind.CONTRACT_ENDED:
-        last = event.period_end or _date_attribute(event, "end_date") or day
-        if last < agreement.start:
-            raise InvalidInput(f"the contract end {last} is before agreement {agreement.id} starts")
-        open_ended = schedule_for(agreement.start, agreement.cycle)
-        previous = open_ended.boundary(open_ended.index_at(last))
-        closed = schedule_for(agreement.start, agreement.cycle, last).period_at(last)
-        return Window(Trigger.END, end_thing(last), last, closed=closed, previous_boundary=previous,
-                      usage_through=last + ONE_DAY, end_day=last)
+        return end_window(agreement, event.period_end or _date_attribute(event, "end_date") or day)
     if kind is EventKind.MILESTONE_COMPLETED:
         selected = set(rule.what.components)
         for comp in agreement.components:
