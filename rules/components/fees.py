@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -33,8 +32,7 @@ def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing
 
 
 def bill_fee(ctx: Context, component: Component, amount: Decimal, period: BillingPeriod, *, prorate: bool,
-             timing: Timing, cadence: Cadence, name: str, kind: LineKind = LineKind.FEE,
-             extra: Callable[[], list[str]] | None = None) -> None:
+             timing: Timing, cadence: Cadence, name: str, kind: LineKind = LineKind.FEE) -> None:
     """One fee line for ``period``: the full amount, or prorated by day for a partial period."""
     inputs = [("fee", f"{money(amount)} {cadence.label}"), ("period", period.label),
               ("timing", "in advance" if timing is Timing.ADVANCE else "in arrears")]
