@@ -38,13 +38,30 @@ class StartedAgreement:
     onboarding: InvoiceDraft | None
 
 
+_EVERY = re.compile(r"^every_(\d+)_(week|month|year)s?$")
+_MONTHS = {"biennially": 24, "triennially": 36}
+
+
 def cadence_of(line: EventLine) -> Cadence:
-    """The cadence a recurring line states (``monthly``, ``annually``, ``quarter``...)."""
+    """The cadence a recurring line states: ``monthly``, ``annually``, ``quarter``, ``biennially``,
+    ``every 48 months`` (the words the connectors write)."""
     name = (line.recurring or "").strip().lower().replace("-", "_").replace(" ", "_")
     name = _ALIASES.get(name, name)
-    if name not in CADENCE_NAMES:
-        raise EventIncomplete(f"line {line.description!r} recurs {line.recurring!r}, which autobill cannot schedule")
-    return Cadence.named(name)
+    if name in CADENCE_NAMES:
+        return Cadence.named(name)
+    if name in _MONTHS:
+        return Cadence(CadenceUnit.MONTH, _MONTHS[name])
+    match = _EVERY.match(name)
+    if match:
+        count, unit = int(match.group(1)), match.group(2)
+        every = count * 12 if unit == "year" else count
+        if 1 <= every <= 120:
+            return Cadence(CadenceUnit.WEEK if unit == "week" else CadenceUnit.MONTH, every)
+    return _unschedulable(line)
+
+
+def _unschedulable(line: EventLine) -> Cadence:
+    raise EventIncomplete(f"line {line.description!r} recurs {line.recurring!r}, which autobill cannot schedule")
 
 
 def _slug(text: str) -> str:

@@ -123,6 +123,16 @@ def test_a_won_deal_starts_one_agreement_with_its_recurring_lines_and_bills_the_
     assert [ln.amount for ln in first[0].lines] == [D("1500.00"), D("1200.00")]
 
 
+@pytest.mark.parametrize(("words", "label"), [
+    ("monthly", "monthly"), ("annually", "yearly"), ("semiannually", "semiannually"), ("per_six_months", "semiannually"),
+    ("biennially", "every 24 months"), ("every 48 months", "every 48 months"), ("every 2 weeks", "every 2 weeks"),
+    ("every 3 months", "quarterly"), ("Quarterly", "quarterly")])
+def test_the_billing_frequencies_connectors_write_become_cadences(words, label):
+    from rules.engine.start import cadence_of
+
+    assert cadence_of(EventLine("Licence", recurring=words)).label == label
+
+
 def test_a_deal_recurring_on_a_cycle_autobill_cannot_schedule_is_refused():
     deal = _won_deal(lines=(EventLine("Odd", D(1), D(5), recurring="every_leap_year"),))
     with pytest.raises(EventIncomplete, match="every_leap_year"):
