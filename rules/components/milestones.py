@@ -21,7 +21,8 @@ class DepositApplication(StrEnum):
 @dataclass(frozen=True)
 class Milestone:
     """One milestone: ``amount`` or ``percent`` of the contract value; ``match`` lists the source
-    objects that complete it (``jira:10010``, ``github:milestone:7``, or a bare object id)."""
+    objects that complete it as ``source:object id`` (``jira:acme.atlassian.net/version/10010``,
+    ``github:acme/website#milestone-7``) or a bare object id."""
 
     id: str
     name: str
