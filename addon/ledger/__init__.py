@@ -3,6 +3,7 @@
 from addon.ledger.faults import (
     AuthLost,
     DuplicateDocNumber,
+    InvalidGrant,
     LedgerFault,
     ObjectNotFound,
     Rejected,
@@ -30,7 +31,7 @@ from addon.ledger.types import (
 )
 
 __all__ = [
-    "AuthLost", "ChangeSet", "CompanyInfoRecord", "CustomerRecord", "CustomerSpec", "Deleted",
+    "AuthLost", "InvalidGrant", "ChangeSet", "CompanyInfoRecord", "CustomerRecord", "CustomerSpec", "Deleted",
     "DuplicateDocNumber", "InvoiceLine", "InvoiceLineSpec", "InvoiceRecord", "InvoiceSpec", "InvoiceUpdate",
     "ItemRecord", "ItemSpec", "LedgerFault", "LedgerGateway", "ObjectNotFound", "PaymentApplication",
     "PaymentRecord", "PaymentSpec", "Rejected", "StaleObject", "Throttled", "Transient",

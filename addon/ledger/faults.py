@@ -60,6 +60,12 @@ class AuthLost(LedgerFault):
     code = "auth_lost"
 
 
+class InvalidGrant(AuthLost):
+    """Intuit refused the refresh token (``invalid_grant``): expired, revoked or superseded."""
+
+    code = "invalid_grant"
+
+
 class Throttled(LedgerFault):
     """Over the company's request budget, or QuickBooks said 429: try again after ``retry_after`` seconds."""
 
