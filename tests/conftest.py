@@ -129,3 +129,29 @@ def sqlite_database_url(tmp_path: Path) -> str:
 def database_url(request) -> str:
     """Each database autobill supports: tests using this run once on SQLite and once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_database_url")
+
+
+# -- QuickBooks Online emulator -----------------------------------------------------------------------
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "emulator_options(**options): options for the `emulator` fixture (see docs/sandbox.md)")
+
+
+@pytest.fixture
+def emulator(request, monkeypatch):
+    """A QuickBooks Online emulator on a free port, stopped after the test.
+
+    It has the demo app (``emulator.client_id`` / ``emulator.client_secret``) and no company: create
+    one with ``emulator.control.create_realm(...)``. Options come from
+    ``@pytest.mark.emulator_options(...)``. Plain http is allowed for oauthlib while it runs.
+    """
+    from sandbox import start_emulator
+
+    marker = request.node.get_closest_marker("emulator_options")
+    options = dict(marker.kwargs) if marker else {}
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    emu = start_emulator(0, **options)
+    try:
+        yield emu
+    finally:
+        emu.stop()
