@@ -67,6 +67,13 @@ class Container:
 
         return Redis.from_url(self.settings.redis_url)
 
+    @cached_property
+    def budget(self):
+        """The per-company QuickBooks request budget shared through Redis."""
+        from addon.budget import BudgetLimits, CompanyBudget
+
+        return CompanyBudget(self.redis, BudgetLimits.from_settings(self.settings))
+
     def queue(self, name: str):
         """The RQ queue called ``name`` on this container's Redis."""
         from rq import Queue

@@ -175,6 +175,37 @@ class Settings:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
     @property
+    def qbo_client_credentials(self) -> tuple[str, str]:
+        """The Intuit app's client id and secret (the emulator's demo client in demo mode)."""
+        if self.demo_mode:
+            return DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        return self.values["qbo_client_id"], self.values["qbo_client_secret"]
+
+    @property
+    def qbo_discovery(self) -> str:
+        """What intuitlib takes as ``environment``: a name it knows or a discovery-document URL."""
+        if self.demo_mode:
+            return f"{self.sandbox_url}/.well-known/openid_configuration"
+        return self.qbo_environment
+
+    @property
+    def qbo_api_url(self) -> str:
+        """The Accounting API base, ending in /v3."""
+        if self.demo_mode:
+            return f"{self.sandbox_url}/v3"
+        return (self.values.get("qbo_api_base_url") or INTUIT_API_BASE[self.qbo_environment]).rstrip("/")
+
+    @property
+    def qbo_environment_label(self) -> str:
+        """The environment a company belongs to (part of its identity with the realm id)."""
+        return "emulator" if self.demo_mode else self.qbo_environment
+
+    @property
+    def qbo_callback_url(self) -> str:
+        """The OAuth redirect URI registered with Intuit."""
+        return self.values.get("qbo_redirect_uri") or f"{self.web_url}/qbo/callback"
+
+    @property
     def web_url(self) -> str:
         return (self.values.get("public_url") or f"http://127.0.0.1:{self.web_port}").rstrip("/")
 

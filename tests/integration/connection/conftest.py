@@ -27,7 +27,7 @@ def container(tmp_path, database_url, redis_url):
     bootstrap.set_current(made)
     yield made
     bootstrap.set_current(None)
-    made.database.dispose()
+    _close(made)
 
 
 @pytest.fixture
@@ -36,7 +36,13 @@ def sqlite_container(tmp_path, sqlite_database_url, redis_url):
     made = bootstrap.build(make_settings(tmp_path, sqlite_database_url, redis_url))
     migrate.upgrade(made.database)
     yield made
-    made.database.dispose()
+    _close(made)
+
+
+def _close(container) -> None:
+    container.database.dispose()
+    if "redis" in container.__dict__:
+        container.redis.close()
 
 
 def add_company(container, name="Northwind IT", realm="9130357766371046", environment="sandbox"):
