@@ -70,7 +70,10 @@ class ConnectFlow:
         from addon.quickbooks.gateway import QuickBooksLedgerGateway
 
         settings = self.container.settings
-        gateway = QuickBooksLedgerGateway(f"realm:{realm_id}", realm_id, _GrantTokens(grant), self.container.budget,
+        known = self.container.companies.find(settings.qbo_environment_label, realm_id)
+        # The read counts against the company's own budget when it is known (Intuit meters per realm).
+        budget_key = known.id if known else f"realm:{realm_id}"
+        gateway = QuickBooksLedgerGateway(budget_key, realm_id, _GrantTokens(grant), self.container.budget,
                                           api_url=settings.qbo_api_url, minor_version=settings.qbo_minor_version,
                                           timeout=settings.qbo_request_timeout)
         try:

@@ -111,5 +111,6 @@ def test_a_revoked_grant_pauses_work_which_resumes_after_reconnect_without_loss_
     worker.work(burst=True)
     notes = sorted(i["PrivateNote"] for i in emulator.control.objects(company.realm_id, "Invoice"))
     assert notes == ["autobill:inv-0", "autobill:inv-1", "autobill:inv-2"]
+    assert emulator.control.counters(company.realm_id)["throttled"] == 0
     actions = [r.action for r in container.audit.records(company.id)]
     assert actions == ["company.connected", "connection.refresh_failed", "company.reconnected"]
