@@ -27,7 +27,7 @@ from addon.models.companies import Company, CompanyStatus, Connection
 from addon.oauth import OAuthClient, TokenGrant
 from addon.vault import Vault
 
-LOCK_POLL_SECONDS = 0.01
+LOCK_POLL_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
