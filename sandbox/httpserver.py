@@ -76,6 +76,7 @@ class Headers(dict):
     """Request headers, looked up without regard to case (keys are stored lower-cased)."""
 
     def get(self, name: str, default=None):
+        """The header's value, or ``default``."""
         return super().get(name.lower(), default)
 
     def __getitem__(self, name: str):

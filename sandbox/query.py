@@ -46,6 +46,8 @@ class Query:
 
 
 class _Tokens:
+    """The query's tokens with a cursor; errors name the token and column like QBO's parser."""
+
     def __init__(self, sql: str):
         self.items: list[tuple[str, str, int]] = []
         pos = 0

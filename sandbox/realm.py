@@ -53,6 +53,28 @@ class Realm:
         self.settings: dict[str, Any] = {"default_tax_code": None, "email_user": "root"}
         self.sink = sink
         self.version = 0  # bumped on every change; the snapshot writer watches it
+        self._count_lock = threading.Lock()
+
+    def count(self, name: str, by: int = 1, route: str | None = None) -> None:
+        """Add to a counter (thread-safe: tests compare exact counts after concurrent calls)."""
+        with self._count_lock:
+            if route is not None:
+                routes = self.counters["by_route"]
+                routes[route] = routes.get(route, 0) + by
+            self.counters[name] += by
+
+    def counter_snapshot(self) -> dict[str, Any]:
+        """A consistent copy of the counters."""
+        with self._count_lock:
+            return copy.deepcopy(self.counters)
+
+    def count_grant(self, kind: str | None) -> None:
+        """Count a token grant by type, or an invalid_grant when ``kind`` is None."""
+        with self._count_lock:
+            if kind is None:
+                self.counters["invalid_grant"] += 1
+            else:
+                self.counters["token_grants"][kind] += 1
 
     # -- time -------------------------------------------------------------------------------------
     def stamp(self) -> tuple[float, str]:

@@ -228,5 +228,5 @@ def send_sale(realm, entity: str, obj: dict, send_to: str | None) -> dict:
         "sentAt": moment.isoformat(), "status": "delivered" if ok else "failed",
         "error": None if ok else f"Undeliverable address: {address}", "attachment": f"{entity.lower()}-{number}.pdf",
     })
-    realm.counters["emails_sent"] += 1
+    realm.count("emails_sent")
     return obj
