@@ -7,12 +7,13 @@ use, so a CLI command that needs only the settings never opens a connection.
 from __future__ import annotations
 
 import importlib
+from contextlib import AbstractContextManager
 from functools import cached_property
 
 from addon.config import Settings, load_settings
 
 # Modules that register tick tasks, jobs or CLI hooks when imported. Each feature adds itself.
-FEATURE_MODULES: list[str] = []
+FEATURE_MODULES: list[str] = ["addon.connection_setup"]
 
 QUEUES = ("tick", "events", "postings", "default")
 
@@ -26,11 +27,52 @@ class Container:
             importlib.import_module(name)
 
     @cached_property
+    def database(self):
+        """The SQL database (SQLite file in the state folder unless DATABASE_URL says otherwise)."""
+        from addon.db import Database, default_database_url
+
+        return Database(self.settings.database_url or default_database_url(self.settings.state_path))
+
+    def unit_of_work(self) -> AbstractContextManager:
+        """A session whose work commits together at the end of the block, or not at all."""
+        return self.database.unit_of_work()
+
+    session_scope = unit_of_work
+
+    @cached_property
+    def vault(self):
+        """Encrypts and decrypts stored secrets with the configured keys."""
+        from addon.vault import Vault
+
+        return Vault(self.settings.encryption_keys)
+
+    @cached_property
+    def audit(self):
+        """The per-company audit chains."""
+        from addon.audit import AuditChain
+
+        return AuditChain(self.database)
+
+    @cached_property
+    def companies(self):
+        """Companies, users and roles."""
+        from addon.companies import Companies
+
+        return Companies(self.database, self.audit)
+
+    @cached_property
     def redis(self):
         """The Redis connection RQ, locks and budgets share."""
         from redis import Redis
 
         return Redis.from_url(self.settings.redis_url)
+
+    @cached_property
+    def budget(self):
+        """The per-company QuickBooks request budget shared through Redis."""
+        from addon.budget import BudgetLimits, CompanyBudget
+
+        return CompanyBudget(self.redis, BudgetLimits.from_settings(self.settings))
 
     def queue(self, name: str):
         """The RQ queue called ``name`` on this container's Redis."""
@@ -45,8 +87,13 @@ _CONTAINER: Container | None = None
 
 
 def build(settings: Settings | None = None) -> Container:
-    """A new container for ``settings`` (default: from the environment)."""
-    return Container(settings or load_settings())
+    """A new container for ``settings`` (default: from the environment).
+
+    In demo mode the SECRET_KEY and encryption keys come from the state folder (made once).
+    """
+    from addon.demosecrets import with_demo_secrets
+
+    return Container(with_demo_secrets(settings or load_settings()))
 
 
 def current() -> Container:

@@ -9,6 +9,7 @@ start-up with one line naming it (``ConfigError``).
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
@@ -52,7 +53,17 @@ def _str(value: str) -> str:
 
 
 def _keys(value: str) -> tuple[str, ...]:
-    return tuple(k.strip() for k in value.split(",") if k.strip())
+    keys = tuple(k.strip() for k in value.split(",") if k.strip())
+    for n, key in enumerate(keys, 1):
+        # Never echo the key itself: the message ends up on a terminal or in a log.
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(f"key {n} of {len(keys)} is not a Fernet key (32 url-safe base64 bytes; "
+                             "make one with `autobill keys generate`)")
+    return keys
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,28 @@ SETTINGS: tuple[Setting, ...] = (
             "how often a worker reclaims jobs of dead workers", time_constant=True),
     Setting("AUTOBILL_JOB_MONITORING_INTERVAL", "job_monitoring_interval", 30, _float,
             "how often a worker's heartbeat extends its job's lease", time_constant=True),
+    # QuickBooks budget per company, shared by every process (Intuit: 500/min, 10/s, 10 concurrent)
+    Setting("QBO_REQUESTS_PER_MINUTE", "qbo_requests_per_minute", 480, _int,
+            "requests autobill lets through per company per minute window (QuickBooks allows 500)"),
+    Setting("QBO_REQUESTS_PER_SECOND", "qbo_requests_per_second", 10, _int,
+            "requests autobill lets through per company per second window (QuickBooks allows 10)"),
+    Setting("QBO_MAX_IN_FLIGHT", "qbo_max_in_flight", 10, _int,
+            "requests in flight at once per company, across all workers (QuickBooks allows 10)"),
+    Setting("QBO_REQUEST_TIMEOUT", "qbo_request_timeout", 60, _float,
+            "seconds one QuickBooks or Intuit OAuth request may take (not scaled)"),
+    Setting("AUTOBILL_QBO_MINUTE_WINDOW", "qbo_minute_window", 60, _float,
+            "length of the per-minute request window", time_constant=True),
+    Setting("AUTOBILL_QBO_SECOND_WINDOW", "qbo_second_window", 1, _float,
+            "length of the per-second request window", time_constant=True),
+    Setting("AUTOBILL_QBO_THROTTLE_BACKOFF", "qbo_throttle_backoff", 60, _float,
+            "pause for a company after QuickBooks answers 429 (Intuit advises 60 s)", time_constant=True),
+    Setting("AUTOBILL_QBO_MAX_WAIT", "qbo_max_wait", 10, _float,
+            "longest a call waits for the company's budget before its job is deferred", time_constant=True),
+    Setting("AUTOBILL_TOKEN_REFRESH_MARGIN", "token_refresh_margin", 300, _float,
+            "refresh an access token this long before it expires", time_constant=True),
+    Setting("AUTOBILL_KEEPALIVE_IDLE", "keepalive_idle", 30 * 86400, _float,
+            "refresh a company's tokens when they have not been refreshed for this long (30 days)",
+            time_constant=True),
 )
 
 _BY_ATTR = {s.attr: s for s in SETTINGS}
@@ -140,6 +173,37 @@ class Settings:
     @property
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def qbo_client_credentials(self) -> tuple[str, str]:
+        """The Intuit app's client id and secret (the emulator's demo client in demo mode)."""
+        if self.demo_mode:
+            return DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        return self.values["qbo_client_id"], self.values["qbo_client_secret"]
+
+    @property
+    def qbo_discovery(self) -> str:
+        """What intuitlib takes as ``environment``: a name it knows or a discovery-document URL."""
+        if self.demo_mode:
+            return f"{self.sandbox_url}/.well-known/openid_configuration"
+        return self.qbo_environment
+
+    @property
+    def qbo_api_url(self) -> str:
+        """The Accounting API base, ending in /v3."""
+        if self.demo_mode:
+            return f"{self.sandbox_url}/v3"
+        return (self.values.get("qbo_api_base_url") or INTUIT_API_BASE[self.qbo_environment]).rstrip("/")
+
+    @property
+    def qbo_environment_label(self) -> str:
+        """The environment a company belongs to (part of its identity with the realm id)."""
+        return "emulator" if self.demo_mode else self.qbo_environment
+
+    @property
+    def qbo_callback_url(self) -> str:
+        """The OAuth redirect URI registered with Intuit."""
+        return self.values.get("qbo_redirect_uri") or f"{self.web_url}/qbo/callback"
 
     @property
     def web_url(self) -> str:

@@ -12,7 +12,19 @@
   -> list[rules.Event]`` for sources whose payloads carry only ids: fetches what billing needs
   (amounts, line items, the customer) from the source's API with the company's stored
   credentials (a str or a dict, as the connector documents) and returns the completed events;
-  raises ``connectors.errors.EnrichmentError`` (retryable) on failure.
+  raises ``connectors.errors.EnrichmentError`` (retryable) on failure. Where the API shows that an
+  event should not bill (Asana: the task is not completed after all), ``enrich`` drops it and
+  returns a ``connectors.base.Enriched``: still a list of the kept events, plus ``.dropped``, a list
+  of ``DroppedEvent(event, reason)``. ``connectors.base.dropped_reasons(result)`` reads them from any
+  ``enrich`` result (empty for a plain list); the caller records each reason as it would an
+  ``ignored_reason``.
+- optionally ``handshake_secret(raw_body, headers) -> str | None`` for senders that hand over their
+  signing secret in a handshake (Asana's ``X-Hook-Secret``): the secret of a handshake request, or
+  ``None`` for ordinary deliveries. The front door accepts a handshake only while the endpoint awaits
+  one: it stores this secret in the vault, then sends ``reply``'s answer; otherwise it refuses.
+
+Sources without webhooks offer a polling client instead (``connectors.harvest.poll``), which
+``tick`` calls with a stored cursor.
 
 Usage events (time logged, expense logged, SLA breached) carry their fields in
 ``Event.attributes`` as ``rules.usage.USAGE_ATTRIBUTES`` lists; ``rules.usage_from_event``

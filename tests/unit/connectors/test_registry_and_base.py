@@ -3,8 +3,9 @@ import json
 import pytest
 
 import connectors
-from connectors.base import Headers, load_json, same
+from connectors.base import Headers, load_json
 from connectors.errors import PayloadError, UnknownConnector, VerificationError
+from connectors.signing import same
 
 
 def test_unknown_connector_names_are_refused():

@@ -3,6 +3,10 @@ import pytest
 from addon.config import SETTINGS, load_settings
 from addon.errors import ConfigError
 
+# Two well-formed Fernet keys (32 url-safe base64 bytes each), fixed so the tests are repeatable.
+KEY_ONE = "bm9ydGh3aW5kLWl0LWtleS1vbmUtMzItYnl0ZXMhISE="
+KEY_TWO = "bm9ydGh3aW5kLWl0LWtleS10d28tMzItYnl0ZXMhISE="
+
 PRODUCTION = {
     "QBO_CLIENT_ID": "ABcd",
     "QBO_CLIENT_SECRET": "s3cret",
@@ -10,7 +14,7 @@ PRODUCTION = {
     "QBO_WEBHOOK_VERIFIER_TOKEN": "vt-8842",
     "DATABASE_URL": "postgresql+psycopg://db/autobill",
     "SECRET_KEY": "k",
-    "AUTOBILL_ENCRYPTION_KEYS": "a,b",
+    "AUTOBILL_ENCRYPTION_KEYS": f"{KEY_ONE},{KEY_TWO}",
 }
 
 
@@ -30,7 +34,7 @@ def test_time_constants_are_scaled_by_the_time_scale():
 def test_production_mode_accepts_a_complete_configuration():
     settings = load_settings(PRODUCTION)
     assert not settings.demo_mode
-    assert settings.encryption_keys == ("a", "b")
+    assert settings.encryption_keys == (KEY_ONE, KEY_TWO)
 
 
 @pytest.mark.parametrize("missing", [k for k in PRODUCTION if k != "QBO_CLIENT_ID"])
@@ -58,3 +62,9 @@ def test_secrets_do_not_appear_in_the_settings_repr():
 def test_every_setting_is_documented_in_the_readme(readme):
     for setting in SETTINGS:
         assert f"| `{setting.env}` |" in readme, f"{setting.env} missing from the README's settings table"
+
+
+def test_a_malformed_encryption_key_is_named_by_position_without_echoing_it():
+    with pytest.raises(ConfigError, match="AUTOBILL_ENCRYPTION_KEYS is malformed: key 2 of 2") as caught:
+        load_settings({**PRODUCTION, "AUTOBILL_ENCRYPTION_KEYS": f"{KEY_ONE},not-a-key-at-all"})
+    assert "not-a-key-at-all" not in str(caught.value)

@@ -1,0 +1,149 @@
+"""The per-company QuickBooks budget, shared by every process on every machine through Redis.
+
+Intuit allows per company (realm) 500 requests a minute, 10 a second and 10 at once, and
+answers 429 beyond; it advises waiting 60 s after a 429.
+https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limits-and-throttles
+
+Each request first takes a permit. One Lua script (atomic, on Redis' clock, so machines need not
+agree on the time) checks, in order: the company's 429 back-off; the in-flight set (leases that
+expire, so a killed process cannot hold a slot for ever); and a sliding-window log of request
+starts over the minute and the second windows. A sliding log never lets more than N requests
+start in *any* window of that length, which a token bucket of the same rate would (a full bucket
+plus its refill). Waits shorter than ``qbo_max_wait`` are slept here; longer ones raise
+``Throttled`` so a job can be deferred instead of holding a worker.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from addon.ledger.faults import Throttled
+
+# Slack added to both windows: a request admitted at the very edge of a window must not arrive
+# at QuickBooks inside the previous one because of network jitter.
+WINDOW_GUARD_MS = 50
+CONCURRENCY_POLL_MS = 5
+
+_ACQUIRE = """
+local inflight, log, backoff = KEYS[1], KEYS[2], KEYS[3]
+local member = ARGV[1]
+local max_in_flight, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3])
+local per_min, min_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
+local per_sec, sec_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = redis.call('PTTL', backoff)
+if paused > 0 then return {1, paused} end
+redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+if redis.call('ZCARD', inflight) >= max_in_flight then return {2, tonumber(ARGV[8])} end
+redis.call('ZREMRANGEBYSCORE', log, '-inf', now - min_ms)
+local n = redis.call('ZCARD', log)
+if n >= per_min then
+  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+  return {3, tonumber(oldest[2]) + min_ms - now + 1}
+end
+local recent = redis.call('ZCOUNT', log, '(' .. (now - sec_ms), '+inf')
+if recent >= per_sec then
+  local edge = redis.call('ZRANGE', log, n - per_sec, n - per_sec, 'WITHSCORES')
+  return {4, tonumber(edge[2]) + sec_ms - now + 1}
+end
+redis.call('ZADD', inflight, now + lease_ms, member)
+redis.call('PEXPIRE', inflight, lease_ms + 1000)
+redis.call('ZADD', log, now, member)
+redis.call('PEXPIRE', log, min_ms + 1000)
+return {0, 0}
+"""
+
+_REASONS = {1: "QuickBooks asked autobill to slow down (429)", 2: "10 requests already in flight",
+            3: "the per-minute request budget is spent", 4: "the per-second request budget is spent"}
+
+
+@dataclass(frozen=True)
+class BudgetLimits:
+    """The numbers the budget enforces (from settings; tests scale them down)."""
+
+    per_minute: int
+    per_second: int
+    max_in_flight: int
+    minute_window: float
+    second_window: float
+    backoff: float
+    max_wait: float
+    request_timeout: float
+    lease_slack: float = 5.0  # a slot outlives its request's timeout by this much before it is reclaimed
+
+    @classmethod
+    def from_settings(cls, settings) -> BudgetLimits:
+        """The limits configured for this deployment."""
+        return cls(settings.qbo_requests_per_minute, settings.qbo_requests_per_second, settings.qbo_max_in_flight,
+                   settings.qbo_minute_window, settings.qbo_second_window, settings.qbo_throttle_backoff,
+                   settings.qbo_max_wait, settings.qbo_request_timeout)
+
+
+class CompanyBudget:
+    """Permits to call QuickBooks for a company, within Intuit's limits, across all processes."""
+
+    def __init__(self, redis, limits: BudgetLimits):
+        self.redis = redis
+        self.limits = limits
+        self._acquire = redis.register_script(_ACQUIRE)
+
+    @staticmethod
+    def _keys(company_id: str) -> list[str]:
+        return [f"autobill:qbo:{company_id}:inflight", f"autobill:qbo:{company_id}:log",
+                f"autobill:qbo:{company_id}:backoff"]
+
+    def _try(self, company_id: str, member: str) -> tuple[int, float]:
+        lim = self.limits
+        lease_ms = int((lim.request_timeout + lim.lease_slack) * 1000)
+        status, wait_ms = self._acquire(keys=self._keys(company_id), args=[
+            member, lim.max_in_flight, lease_ms,
+            lim.per_minute, int(lim.minute_window * 1000) + WINDOW_GUARD_MS,
+            lim.per_second, int(lim.second_window * 1000) + WINDOW_GUARD_MS, CONCURRENCY_POLL_MS])
+        return int(status), int(wait_ms) / 1000
+
+    def acquire(self, company_id: str) -> str:
+        """A permit for one request (its id), waiting up to ``max_wait``; else ``Throttled``."""
+        member = uuid.uuid4().hex
+        deadline = time.monotonic() + self.limits.max_wait
+        while True:
+            status, wait = self._try(company_id, member)
+            if status == 0:
+                return member
+            left = deadline - time.monotonic()
+            if status == 1 or wait > left:
+                raise Throttled(f"{_REASONS[status]}; trying again in {wait:.1f} s", retry_after=max(wait, 0.05))
+            time.sleep(wait)
+
+    def release(self, company_id: str, permit: str) -> None:
+        """Give back the in-flight slot of a finished request (its start stays in the windows)."""
+        self.redis.zrem(self._keys(company_id)[0], permit)
+
+    @contextmanager
+    def permit(self, company_id: str) -> Iterator[str]:
+        """Hold a permit for the duration of one request."""
+        member = self.acquire(company_id)
+        try:
+            yield member
+        finally:
+            self.release(company_id, member)
+
+    def back_off(self, company_id: str, seconds: float | None = None) -> float:
+        """Pause every request for the company (after a 429); returns the pause in seconds."""
+        seconds = self.limits.backoff if seconds is None else seconds
+        self.redis.set(self._keys(company_id)[2], "429", px=max(1, int(seconds * 1000)))
+        return seconds
+
+    def backoff_remaining(self, company_id: str) -> float:
+        """Seconds left in the company's back-off (0 when none)."""
+        ms = self.redis.pttl(self._keys(company_id)[2])
+        return ms / 1000 if ms and ms > 0 else 0.0
+
+    def in_flight(self, company_id: str) -> int:
+        """Requests holding a slot right now (expired leases not counted)."""
+        now_ms = int(time.time() * 1000)
+        return int(self.redis.zcount(self._keys(company_id)[0], now_ms, "+inf"))
