@@ -13,7 +13,7 @@ from functools import cached_property
 from addon.config import Settings, load_settings
 
 # Modules that register tick tasks, jobs or CLI hooks when imported. Each feature adds itself.
-FEATURE_MODULES: list[str] = ["addon.connection_setup"]
+FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup"]
 
 QUEUES = ("tick", "events", "postings", "default")
 
@@ -73,6 +73,27 @@ class Container:
         from addon.budget import BudgetLimits, CompanyBudget
 
         return CompanyBudget(self.redis, BudgetLimits.from_settings(self.settings))
+
+    @cached_property
+    def endpoints(self):
+        """Ingest endpoints and their secrets."""
+        from addon.endpoints import Endpoints
+
+        return Endpoints(self.database, self.vault, self.audit, self.settings.web_url)
+
+    @cached_property
+    def mappings(self):
+        """Customer, item, project and milestone mappings."""
+        from addon.mappings import Mappings
+
+        return Mappings(self)
+
+    @cached_property
+    def agreements(self):
+        """Agreements and their versioned rules."""
+        from addon.agreements import Agreements
+
+        return Agreements(self)
 
     @cached_property
     def oauth(self):

@@ -35,6 +35,7 @@ from rules.components import (
 )
 from rules.draft import (
     BlockChange,
+    CapUse,
     Carried,
     Consumption,
     CreditApplied,
@@ -50,6 +51,28 @@ from rules.draft import (
     RolloverGrant,
     TaxExpectation,
     UsageConsumed,
+)
+from rules.engine import (
+    CustomerDiff,
+    DryRun,
+    DryRunInput,
+    DuePeriod,
+    Flag,
+    LineChange,
+    LineSummary,
+    StartedAgreement,
+    conditions_hold,
+    customer_diff,
+    draft_for_event,
+    dry_run,
+    due_drafts,
+    due_events,
+    due_periods,
+    period_event,
+    rule_applies,
+    rules_for_event,
+    start_agreement,
+    threshold_event,
 )
 from rules.errors import (
     CurrencyMismatch,
@@ -80,7 +103,10 @@ from rules.terms import ItemDefaults, PaymentTerms, TaxTreatment, TermsKind
 from rules.usage import UsageKind, UsageRecord, usage_from_event
 
 __all__ = [
-    "Agreement", "AgreementSet", "AgreementTemplate", "BillingPeriod", "BlockChange", "BusinessKey",
+    "CustomerDiff", "DryRun", "DryRunInput", "DuePeriod", "Flag", "LineChange", "LineSummary", "StartedAgreement",
+    "conditions_hold", "customer_diff", "draft_for_event", "dry_run", "due_drafts", "due_events", "due_periods",
+    "period_event", "rule_applies", "rules_for_event", "start_agreement", "threshold_event",
+    "Agreement", "AgreementSet", "AgreementTemplate", "BillingPeriod", "BlockChange", "BusinessKey", "CapUse",
     "Cadence", "CadenceUnit", "Carried", "Component", "Condition", "Conditions", "Consumption",
     "CreditApplied", "CurrencyMismatch", "Deposit", "DepositApplication", "DepositApplied",
     "DepositBalance", "DepositBilled", "DraftLine", "DraftWarning", "EntryRounding", "Event",

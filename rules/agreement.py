@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from rules.calendar import Cadence, Schedule, zone
+from rules.calendar import Cadence, Schedule, schedule_for, zone
 from rules.components import Component
 from rules.errors import InvalidAgreement, InvalidInput
 from rules.money import RoundingPolicy
@@ -69,7 +69,7 @@ class Agreement:
     @property
     def schedule(self) -> Schedule:
         """The agreement's period grid."""
-        return Schedule(self.start, self.cycle, self.end)
+        return schedule_for(self.start, self.cycle, self.end)
 
     def component(self, component_id: str) -> Component:
         """The component called ``component_id``."""

@@ -21,6 +21,8 @@ ONE_DAY = timedelta(days=1)
 
 
 class CadenceUnit(StrEnum):
+    """Periods count in months or in weeks."""
+
     MONTH = "month"
     WEEK = "week"
 
@@ -73,9 +75,14 @@ class Cadence:
         return base if self.day_of_month is None else f"{base} on day {self.day_of_month}"
 
 
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def days_in_month(year: int, month: int) -> int:
     """Number of days in ``month`` of ``year``."""
-    return _cal.monthrange(year, month)[1]
+    if month == 2 and _cal.isleap(year):
+        return 29
+    return _DAYS[month - 1]
 
 
 def add_months(year: int, month: int, months: int, day: int) -> date:
@@ -103,14 +110,17 @@ class BillingPeriod:
 
     @property
     def days(self) -> int:
+        """Days in this (possibly partial) period."""
         return (self.end - self.start).days
 
     @property
     def full_days(self) -> int:
+        """Days in the full grid period."""
         return (self.full_end - self.full_start).days
 
     @property
     def is_partial(self) -> bool:
+        """True when the start or the end cut the grid period."""
         return self.start != self.full_start or self.end != self.full_end
 
     @property
@@ -127,7 +137,7 @@ class BillingPeriod:
 class Schedule:
     """The grid of periods from ``start`` (through ``end``, the last day, if any) at ``cadence``."""
 
-    __slots__ = ("start", "cadence", "end", "_stop", "_origin_months", "_anchor")
+    __slots__ = ("start", "cadence", "end", "_stop", "_origin_months", "_anchor", "_grid")
 
     def __init__(self, start: date, cadence: Cadence, end: date | None = None):
         if end is not None and end < start:
@@ -136,6 +146,7 @@ class Schedule:
         self.cadence = cadence
         self.end = end
         self._stop = None if end is None else end + ONE_DAY
+        self._grid: dict[int, date] = {}
         self._anchor = start.day
         self._origin_months = start.year * 12 + start.month - 1
         dom = cadence.day_of_month
@@ -149,10 +160,15 @@ class Schedule:
 
     def grid(self, k: int) -> date:
         """The k-th point of the unclipped grid (period k's full start)."""
-        if self.cadence.unit is CadenceUnit.WEEK:
-            return self.start + timedelta(days=7 * self.cadence.every * k)
-        y, m = divmod(self._origin_months + self.cadence.every * k, 12)
-        return date(y, m + 1, min(self._anchor, days_in_month(y, m + 1)))
+        point = self._grid.get(k)
+        if point is None:
+            if self.cadence.unit is CadenceUnit.WEEK:
+                point = self.start + timedelta(days=7 * self.cadence.every * k)
+            else:
+                y, m = divmod(self._origin_months + self.cadence.every * k, 12)
+                point = date(y, m + 1, min(self._anchor, days_in_month(y, m + 1)))
+            self._grid[k] = point
+        return point
 
     def period(self, k: int) -> BillingPeriod | None:
         """Period ``k`` clipped to the start and end, or None when it lies past the end."""
@@ -194,6 +210,18 @@ class Schedule:
             return self._stop
         return None
 
+    def periods_ending_in(self, after: date, through: date) -> list[BillingPeriod]:
+        """Periods whose (exclusive) end is in ``(after, through]``."""
+        out = []
+        k = self.index_at(after)
+        while True:
+            period = self.period(k)
+            if period is None or period.start >= through:
+                return out
+            if after < period.end <= through:
+                out.append(period)
+            k += 1
+
     def periods_between(self, first: date, stop: date) -> list[BillingPeriod]:
         """Periods whose start is in ``[first, stop)``."""
         out = []
@@ -205,6 +233,12 @@ class Schedule:
             if period.start >= first:
                 out.append(period)
             k += 1
+
+
+@lru_cache(maxsize=65536)
+def schedule_for(start: date, cadence: Cadence, end: date | None = None) -> Schedule:
+    """The (shared, cached) schedule from ``start`` at ``cadence`` through ``end``."""
+    return Schedule(start, cadence, end)
 
 
 @lru_cache(maxsize=1024)

@@ -164,6 +164,15 @@ class Carried:
 
 
 @dataclass(frozen=True)
+class CapUse:
+    """What a not-to-exceed cap's period has billed so far, this invoice included."""
+
+    component_id: str
+    period_start: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class FeePeriod:
     """A fee period this invoice bills (so a contract end does not bill it again)."""
 
@@ -185,13 +194,14 @@ class Consumption:
     deposits_applied: tuple[DepositApplied, ...] = ()
     carried: tuple[Carried, ...] = ()
     fee_periods: tuple[FeePeriod, ...] = ()
+    cap_uses: tuple[CapUse, ...] = ()
 
     def __add__(self, other: Consumption) -> Consumption:
         return Consumption(*(getattr(self, f) + getattr(other, f) for f in _CONSUMPTION_FIELDS))
 
 
 _CONSUMPTION_FIELDS = ("usage", "blocks", "rollover_draws", "rollover_grants", "credits", "deposits_billed",
-                       "deposits_applied", "carried", "fee_periods")
+                       "deposits_applied", "carried", "fee_periods", "cap_uses")
 
 
 @dataclass(frozen=True)

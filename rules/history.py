@@ -28,6 +28,7 @@ class DepositBalance:
 
     @property
     def remaining(self) -> Decimal:
+        """What is left to take off later invoices."""
         return self.amount - self.applied
 
 
@@ -42,6 +43,7 @@ class History:
     carried: Mapping[str, Decimal] = field(default_factory=dict)  # component id -> amount waiting
     credits_carried: Mapping[str, Decimal] = field(default_factory=dict)  # SLA credit not yet used
     fee_periods: tuple[FeePeriod, ...] = ()
+    cap_used: Mapping[tuple[str, date], Decimal] = field(default_factory=dict)  # (component, period) -> billed
     thresholds: Mapping[tuple[str, date], int] = field(default_factory=dict)  # (rule, period) -> crossings
     previous_totals: Mapping[str, Decimal] = field(default_factory=dict)  # rule id -> last draft's total
 
@@ -55,7 +57,11 @@ class History:
 
     def fee_billed(self, component_id: str, start: date) -> bool:
         """True when the fee period of ``component_id`` starting ``start`` was billed."""
-        return any(p.component_id == component_id and p.start == start for p in self.fee_periods)
+        index = self.__dict__.get("_fee_index")
+        if index is None:
+            index = {(p.component_id, p.start) for p in self.fee_periods}
+            object.__setattr__(self, "_fee_index", index)
+        return (component_id, start) in index
 
     def after(self, draft: InvoiceDraft) -> History:
         """This history once ``draft`` is posted (what a caller's records would then say)."""
@@ -84,6 +90,9 @@ class History:
         credits = dict(self.credits_carried)
         for cr in c.credits:
             credits[cr.component_id] = cr.carried
+        cap_used = dict(self.cap_used)
+        for use in c.cap_uses:
+            cap_used[(use.component_id, use.period_start)] = use.amount
         thresholds = dict(self.thresholds)
         thing = draft.key.billed_thing
         if thing.startswith("threshold:"):
@@ -97,6 +106,7 @@ class History:
             carried={k: v for k, v in carried.items() if v},
             credits_carried={k: v for k, v in credits.items() if v},
             fee_periods=self.fee_periods + c.fee_periods,
+            cap_used=cap_used,
             thresholds=thresholds,
             previous_totals={**self.previous_totals, draft.rule_id: draft.total},
         )

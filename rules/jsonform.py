@@ -152,6 +152,11 @@ def _validate_rule_templates(rule: Rule) -> None:
                 raise exc.under("starts") from None
         for i, comp in enumerate(start.components):
             _validate_component(comp, f"starts.components[{i}]")
+        for i, inner in enumerate(start.rules):
+            try:
+                _validate_rule_templates(inner)
+            except InvalidAgreement as exc:
+                raise exc.under(f"starts.rules[{i}]") from None
 
 
 def draft_to_dict(draft: InvoiceDraft) -> dict[str, Any]:

@@ -8,7 +8,6 @@ be QuickBooks' ``requestid`` as it is, also in batch requests.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -18,14 +17,13 @@ KEY_LENGTH = 36
 
 
 def _digest(*parts: str, length: int) -> str:
-    canonical = "\x1f".join(parts).encode("utf-8")
-    raw = hashlib.sha256(canonical).digest()
-    return base64.b32encode(raw).decode("ascii").lower().rstrip("=")[:length]
+    # The unit separator cannot be typed into an id, so shifting text between parts changes the key.
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
 
 @dataclass(frozen=True)
 class BusinessKey:
-    """The key of DESIGN.md; ``str(key)`` is its 36-character form (``ab1`` + 33 base32 characters)."""
+    """The key of DESIGN.md; ``str(key)`` is its 36-character form (``ab1`` + 33 hex digits of SHA-256)."""
 
     company_id: str
     agreement_id: str
@@ -33,8 +31,12 @@ class BusinessKey:
     billed_thing: str
 
     def __str__(self) -> str:
-        return PREFIX + _digest(self.company_id, self.agreement_id, self.rule_id, self.billed_thing,
-                                length=KEY_LENGTH - len(PREFIX))
+        rendered = self.__dict__.get("_rendered")
+        if rendered is None:
+            rendered = PREFIX + _digest(self.company_id, self.agreement_id, self.rule_id, self.billed_thing,
+                                        length=KEY_LENGTH - len(PREFIX))
+            object.__setattr__(self, "_rendered", rendered)
+        return rendered
 
     @property
     def requestid(self) -> str:

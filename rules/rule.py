@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from rules.components import Component, Timing
+from rules.components.base import Component, Timing
 from rules.errors import InvalidAgreement
 from rules.events import EventKind
 from rules.money import RoundingPolicy

@@ -43,6 +43,7 @@ class _Environment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """``*`` and ``**`` with size limits."""
         if operator == "**":
             if isinstance(right, int | float | Decimal) and abs(right) > 100:
                 raise SecurityError("powers above 100 are not allowed")
@@ -53,6 +54,7 @@ class _Environment(ImmutableSandboxedEnvironment):
         return left * right
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Nothing private, on top of the sandbox's own checks."""
         # Only plain data is ever passed in; anything private or a callable's innards is refused.
         return not attr.startswith("_") and super().is_safe_attribute(obj, attr, value)
 

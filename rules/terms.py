@@ -13,6 +13,8 @@ from rules.errors import InvalidAgreement
 
 
 class TermsKind(StrEnum):
+    """How a due date follows from the invoice date."""
+
     NET = "net"  # due ``days`` after the invoice date
     END_OF_MONTH = "end_of_month"  # due ``days`` after the last day of the invoice's month
     DUE_ON_RECEIPT = "due_on_receipt"

@@ -9,6 +9,8 @@ from enum import StrEnum
 
 
 class UsageKind(StrEnum):
+    """What a usage record measures."""
+
     TIME = "time"
     EXPENSE = "expense"
     SLA_BREACH = "sla_breach"
@@ -36,6 +38,7 @@ class UsageRecord:
     currency: str | None = None
     description: str = ""
     deleted: bool = False  # a deletion is the last version of a record
+    taxable: bool | None = None  # an expense's own taxable flag (pass-throughs use it last)
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, UsageKind):
@@ -52,7 +55,7 @@ class UsageRecord:
 # ["project:toggl:123", "client:toggl:9", "tag:toggl:retainer"].
 USAGE_ATTRIBUTES = (
     "date", "hours", "quantity", "person", "role", "task", "project", "billable", "rate", "amount",
-    "currency", "description", "deleted", "mapping_keys",
+    "currency", "description", "deleted", "mapping_keys", "taxable",
 )
 
 _KIND_FOR_EVENT = {"time_logged": UsageKind.TIME, "expense_logged": UsageKind.EXPENSE,
@@ -92,4 +95,5 @@ def usage_from_event(event, *, version: int, agreement_id: str | None = None) ->
         currency=attrs.get("currency") or event.currency,
         description=attrs.get("description") or "",
         deleted=bool(attrs.get("deleted", False)),
+        taxable=None if attrs.get("taxable") is None else bool(attrs.get("taxable")),
     )

@@ -8,8 +8,11 @@ open. Children log into the state folder; Ctrl-C stops them all.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -35,6 +38,7 @@ def _child_env(settings) -> dict[str, str]:
 def run_command(no_web: bool) -> None:
     """Run autobill: web app, workers, scheduler (and the emulator in demo mode)."""
     settings = load_settings()
+    _stop_on_signals()
     state = settings.state_path
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -70,7 +74,31 @@ def run_command(no_web: bool) -> None:
     except KeyboardInterrupt:
         click.echo("\nStopping autobill ...")
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not leave children behind
         children.stop()
+
+
+def _stop_on_signals() -> None:
+    # SIGTERM (a supervisor, `timeout`) and SIGHUP (terminal closed) stop the children too,
+    # through the same path as Ctrl-C.
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+
+
+def command_prefix() -> str:
+    """How a person at this terminal runs autobill: bare when on PATH, else the venv's path."""
+    here = Path(sys.executable).parent / "autobill"
+    on_path = shutil.which("autobill")
+    if on_path and Path(on_path).resolve() == here.resolve():
+        return "autobill"
+    try:
+        return str(here.relative_to(Path.cwd()))
+    except ValueError:
+        return str(here)
 
 
 def _banner(settings, hints: list[str], logs) -> None:
@@ -82,7 +110,10 @@ def _banner(settings, hints: list[str], logs) -> None:
         click.echo(f"  QuickBooks emulator:     {settings.sandbox_url}/_sandbox/")
     click.echo(f"  Logs:                    {logs}")
     click.echo("Try next:")
+    prefix = command_prefix()
     for line in hints or ["autobill tick --at 2026-12-01T00:00:00Z   # run the scheduler's tick by hand"]:
+        if line.startswith("autobill "):
+            line = prefix + line[len("autobill"):]
         click.echo(f"  {line}")
     click.echo("Press Ctrl-C to stop.")
 

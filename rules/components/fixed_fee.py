@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rules.calendar import Cadence
 from rules.components.base import Component, Timing, positive
+from rules.components.fees import bill_fee, due_fee_periods
+
+if TYPE_CHECKING:
+    from rules.engine.context import Context
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,3 +30,11 @@ class FixedFee(Component):
         positive("amount", self.amount, zero_ok=True)
         if not isinstance(self.timing, Timing):
             object.__setattr__(self, "timing", Timing(self.timing))
+
+
+def bill(component: FixedFee, ctx: Context) -> None:
+    """Fee lines for the fee periods this draft covers (by timing), prorated when partial."""
+    cadence = component.cadence or ctx.agreement.cycle
+    for period in due_fee_periods(ctx, component, cadence, component.timing):
+        bill_fee(ctx, component, component.amount, period, prorate=component.prorate, timing=component.timing,
+                 cadence=cadence, name=component.item or "Fee")

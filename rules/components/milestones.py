@@ -21,7 +21,8 @@ class DepositApplication(StrEnum):
 @dataclass(frozen=True)
 class Milestone:
     """One milestone: ``amount`` or ``percent`` of the contract value; ``match`` lists the source
-    objects that complete it (``jira:10010``, ``github:milestone:7``, or a bare object id)."""
+    objects that complete it as ``source:object id`` (``jira:acme.atlassian.net/version/10010``,
+    ``github:acme/website#milestone-7``) or a bare object id."""
 
     id: str
     name: str
@@ -70,6 +71,8 @@ class Milestones(Component):
     def __post_init__(self) -> None:
         super().__post_init__()
         positive("contract_value", self.contract_value)
+        if self.contract_value is None and any(m.percent is not None for m in self.milestones):
+            raise InvalidAgreement("contract_value", "is needed when a milestone is a percentage")
         ids = [m.id for m in self.milestones]
         if len(set(ids)) != len(ids):
             raise InvalidAgreement("milestones", "milestone ids must be unique")

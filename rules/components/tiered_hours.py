@@ -12,6 +12,8 @@ from rules.errors import InvalidAgreement
 
 
 class TierMode(StrEnum):
+    """Graduated: each tier's hours at its rate; volume: all hours at the reached tier's rate."""
+
     GRADUATED = "graduated"
     VOLUME = "volume"
 

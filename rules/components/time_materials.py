@@ -85,3 +85,4 @@ class TimeAndMaterials(Component):
             object.__setattr__(self, "group_by", LineGrouping(self.group_by))
         if not isinstance(self.over_cap, OverCap):
             object.__setattr__(self, "over_cap", OverCap(self.over_cap))
+
