@@ -187,6 +187,14 @@ class Endpoints:
         return ResolvedEndpoint(row.id, row.company_id, row.source, row.status, json.loads(row.settings or "{}"),
                                 self.vault.decrypt(row.secret) if row.secret else None)
 
+    def settings(self, endpoint_id: str) -> dict[str, Any]:
+        """An endpoint's settings (the per-endpoint choices connectors read)."""
+        with self.database.unit_of_work() as session:
+            row = session.get(Endpoint, endpoint_id)
+        if row is None:
+            raise NotFound(f"no endpoint {endpoint_id!r}")
+        return json.loads(row.settings or "{}")
+
     def settings_and_credentials(self, endpoint_id: str) -> tuple[dict[str, Any], Any]:
         """An endpoint's settings and its decrypted API credentials (str, dict or None), for enrichment."""
         with self.database.unit_of_work() as session:
