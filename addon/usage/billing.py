@@ -18,7 +18,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from addon.clock import as_utc, utcnow
+from addon import clock
+from addon.clock import as_utc
 from addon.models.usage import UsageAgreementLock, UsageConsumption, UsageHead, UsageVersion
 from addon.usage.errors import UnknownUsage, UsageAlreadyBilled
 from addon.usage.records import as_usage_record
@@ -40,7 +41,7 @@ def lock_agreement(session: Session, company_id: str, agreement_id: str, *, now:
         try:
             with session.begin_nested():
                 session.add(UsageAgreementLock(company_id=company_id, agreement_id=agreement_id,
-                                               checked_at=as_utc(now or utcnow())))
+                                               checked_at=as_utc(now or clock.utcnow())))
         except IntegrityError:
             pass  # another worker made the row first; the lock below waits for it
         session.scalars(stmt).first()
@@ -135,7 +136,7 @@ def consume(session: Session, company_id: str, consumption: Consumption | Iterab
     items = list(consumption.usage if isinstance(consumption, Consumption) else consumption)
     if not items:
         return Consumed(0, 0)
-    now = as_utc(now or utcnow())
+    now = as_utc(now or clock.utcnow())
     existing = _existing(session, company_id, agreement_id, items)
     fresh, already = [], 0
     for item in {(u.source, u.source_id, u.version): u for u in items}.values():

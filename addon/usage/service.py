@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from addon.clock import as_utc, utcnow
+from addon import clock
+from addon.clock import as_utc
 from addon.models.usage import UsageConsumption, UsageHead, UsageVersion
 from addon.usage import providers
 from addon.usage.records import Recorded, record_usage
@@ -30,7 +31,7 @@ def record_event(session: Session, company_id: str, event: Event, *, now: dateti
                  event_id: str | None = None) -> RecordResult:
     """Record a usage event in the caller's transaction, then check the thresholds of the
     agreements whose usage it changed."""
-    now = as_utc(now or utcnow())
+    now = as_utc(now or clock.utcnow())
     recorded = record_usage(session, company_id, event, now=now, event_id=event_id)
     raised = check_thresholds(session, company_id, recorded.touched, now=now)
     return RecordResult(recorded, tuple(raised))
@@ -45,7 +46,7 @@ def map_waiting_usage(session: Session, company_id: str, key: str, *, now: datet
     """After a project mapping for ``key`` is set: give usage that waits for a mapping, or was never
     billed, the agreement its keys now resolve to; then check thresholds. Returns the agreements
     whose usage changed. Billed usage keeps its agreement until its next edit."""
-    now = as_utc(now or utcnow())
+    now = as_utc(now or clock.utcnow())
     needle = json.dumps(key)
     heads = session.scalars(
         select(UsageHead)
