@@ -72,3 +72,6 @@ def time_entry(entry_id: str, hours: str, *, on: date = date(2026, 3, 2), source
 def hours_of(records) -> dict[str, Decimal]:
     """``{source_id: hours}`` of usage records (deleted ones as ``-``)."""
     return {r.source_id: ("-" if r.deleted else r.hours) for r in records}
+
+
+from tests.integration.connectors.conftest import vendor  # noqa: E402,F401 - a scripted vendor API over HTTP
