@@ -76,7 +76,7 @@ class UsageHead(Base):
     """The current version of one usage record; its row lock serializes versions of the record."""
 
     __tablename__ = "usage_heads"
-    __table_args__ = (Index("ix_usage_heads_company_agreement", "company_id", "agreement_id"),)
+    __table_args__ = (Index("ix_usage_heads_company_agreement_pending", "company_id", "agreement_id", "pending"),)
 
     company_id: Mapped[str] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
     source: Mapped[str] = mapped_column(String(50), primary_key=True)
@@ -90,6 +90,24 @@ class UsageHead(Base):
     mapping_keys: Mapped[str] = mapped_column(Text, default="[]")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last version the record's current agreement consumed (None: it never billed this record),
+    # and whether drafting for that agreement must see the current version: kept with every change
+    # so drafting reads only what is pending, however long the billed history.
+    billed_version: Mapped[int | None] = mapped_column(Integer)
+    pending: Mapped[bool] = mapped_column(Boolean)
+
+
+class UsageCredit(Base):
+    """A record an agreement billed that has since moved to another agreement (or lost its mapping):
+    the agreement owes its client a credit for it, until a posting of the agreement consumes it."""
+
+    __tablename__ = "usage_credits"
+
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(50), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UsageConsumption(Base):
@@ -102,6 +120,7 @@ class UsageConsumption(Base):
         UniqueConstraint("company_id", "agreement_id", "source", "source_id", "version",
                          name="uq_usage_consumption_agreement_version"),
         Index("ix_usage_consumption_company_posting", "company_id", "posting_key"),
+        Index("ix_usage_consumption_record", "company_id", "source", "source_id"),
     )
 
     id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)

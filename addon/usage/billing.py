@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from addon import clock
 from addon.clock import as_utc
-from addon.models.usage import UsageAgreementLock, UsageConsumption, UsageHead, UsageVersion
+from addon.models.usage import UsageConsumption, UsageCredit, UsageHead, UsageVersion
+from addon.usage import state
 from addon.usage.errors import UnknownUsage, UsageAlreadyBilled
 from addon.usage.records import as_usage_record
 from rules import BusinessKey, Consumption, UsageConsumed, UsageRecord
@@ -31,20 +32,7 @@ _CHUNK = 500
 def lock_agreement(session: Session, company_id: str, agreement_id: str, *, now: datetime | None = None) -> None:
     """Hold the agreement's usage lock until the transaction ends (threshold checks and drafting
     take it, so neither sees the other half done). SQLite's single writer already serializes."""
-    if session.get_bind().dialect.name == "sqlite":
-        return
-    stmt = (select(UsageAgreementLock)
-            .where(UsageAgreementLock.company_id == company_id, UsageAgreementLock.agreement_id == agreement_id)
-            .with_for_update())
-    row = session.scalars(stmt).first()
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(UsageAgreementLock(company_id=company_id, agreement_id=agreement_id,
-                                               checked_at=as_utc(now or clock.utcnow())))
-        except IntegrityError:
-            pass  # another worker made the row first; the lock below waits for it
-        session.scalars(stmt).first()
+    state.lock_agreement(session, company_id, agreement_id, now=as_utc(now or clock.utcnow()))
 
 
 def unbilled(session: Session, company_id: str, agreement_id: str, *, through: date | None = None,
@@ -54,48 +42,23 @@ def unbilled(session: Session, company_id: str, agreement_id: str, *, through: d
     Takes the agreement's usage lock first unless ``lock=False``."""
     if lock:
         lock_agreement(session, company_id, agreement_id)
-    last = _last_consumed(session, company_id, agreement_id)
-    out: list[UsageRecord] = []
-    current = (select(UsageVersion)
-               .join(UsageHead, and_(UsageHead.company_id == UsageVersion.company_id,
-                                     UsageHead.source == UsageVersion.source,
-                                     UsageHead.source_id == UsageVersion.source_id,
-                                     UsageHead.version == UsageVersion.version))
-               .where(UsageHead.company_id == company_id, UsageHead.agreement_id == agreement_id))
+    current = and_(UsageVersion.company_id == UsageHead.company_id, UsageVersion.source == UsageHead.source,
+                   UsageVersion.source_id == UsageHead.source_id, UsageVersion.version == UsageHead.version)
+    pending = (select(UsageVersion).join(UsageHead, current)
+               .where(UsageHead.company_id == company_id, UsageHead.agreement_id == agreement_id,
+                      UsageHead.pending.is_(True)))
+    # Records the agreement billed that moved elsewhere come back as deletions, so it credits them.
+    owed = (select(UsageVersion).join(UsageHead, current)
+            .join(UsageCredit, and_(UsageCredit.company_id == UsageHead.company_id,
+                                    UsageCredit.source == UsageHead.source,
+                                    UsageCredit.source_id == UsageHead.source_id))
+            .where(UsageCredit.company_id == company_id, UsageCredit.agreement_id == agreement_id))
     if through is not None:
-        current = current.where(UsageVersion.date <= through)
-    for row in session.scalars(current):
-        billed = last.pop((row.source, row.source_id), None)
-        if billed is None:
-            if not row.deleted:  # deleted before it was ever billed: nothing to bill or credit
-                out.append(as_usage_record(row))
-        elif billed.version < row.version:
-            out.append(as_usage_record(row))
-    out.extend(_moved_away(session, company_id, agreement_id, last, through))
+        pending = pending.where(UsageVersion.date <= through)
+        owed = owed.where(UsageVersion.date <= through)
+    out = [as_usage_record(row) for row in session.scalars(pending)]
+    out.extend(as_usage_record(row, agreement_id=agreement_id, deleted=True) for row in session.scalars(owed))
     return sorted(out, key=lambda r: (r.date, r.source, r.source_id))
-
-
-def _moved_away(session: Session, company_id: str, agreement_id: str, billed: dict, through: date | None):
-    """Records the agreement billed whose current version is another agreement's (or unmapped):
-    each comes back as a deletion in this agreement, so it credits what it billed."""
-    waiting = [(k, c) for k, c in billed.items() if not c.deleted]
-    for chunk in _chunks(waiting):
-        ids = [source_id for (_source, source_id), _c in chunk]
-        wanted = {key: c for key, c in chunk}
-        rows = session.execute(
-            select(UsageHead, UsageVersion)
-            .join(UsageVersion, and_(UsageVersion.company_id == UsageHead.company_id,
-                                     UsageVersion.source == UsageHead.source,
-                                     UsageVersion.source_id == UsageHead.source_id,
-                                     UsageVersion.version == UsageHead.version))
-            .where(UsageHead.company_id == company_id, UsageHead.source_id.in_(ids)))
-        for head, row in rows:
-            consumed = wanted.get((head.source, head.source_id))
-            if consumed is None or head.agreement_id == agreement_id or consumed.version >= head.version:
-                continue
-            if through is not None and row.date > through:
-                continue
-            yield as_usage_record(row, agreement_id=agreement_id, deleted=True)
 
 
 def _last_consumed(session: Session, company_id: str, agreement_id: str) -> dict[tuple[str, str], UsageConsumption]:
@@ -137,6 +100,7 @@ def consume(session: Session, company_id: str, consumption: Consumption | Iterab
     if not items:
         return Consumed(0, 0)
     now = as_utc(now or clock.utcnow())
+    state.lock_agreement(session, company_id, agreement_id, now=now)
     existing = _existing(session, company_id, agreement_id, items)
     fresh, already = [], 0
     for item in {(u.source, u.source_id, u.version): u for u in items}.values():
@@ -147,7 +111,7 @@ def consume(session: Session, company_id: str, consumption: Consumption | Iterab
             already += 1
         else:
             raise _billed_twice(item, row.posting_key)
-    _require_known(session, company_id, fresh)
+    heads = _locked_heads(session, company_id, fresh)
     try:
         with session.begin_nested():
             session.add_all(UsageConsumption(
@@ -158,7 +122,25 @@ def consume(session: Session, company_id: str, consumption: Consumption | Iterab
         # A concurrent posting consumed one of them between our read and our insert.
         raise UsageAlreadyBilled(f"usage of agreement {agreement_id} was billed by another posting at the "
                                  "same moment; draft again") from None
+    for item in fresh:
+        state.settle(session, heads[(item.source, item.source_id)], agreement_id, item.version)
+    session.flush()
     return Consumed(len(fresh), already)
+
+
+def _locked_heads(session: Session, company_id: str, items) -> dict[tuple[str, str], UsageHead]:
+    """The heads of the consumed records, locked in one order; every version must exist."""
+    heads = {}
+    for source, source_id in sorted({(u.source, u.source_id) for u in items}):
+        head = state.locked_head(session, company_id, source, source_id)
+        if head is not None:
+            heads[(source, source_id)] = head
+    for u in items:
+        head = heads.get((u.source, u.source_id))
+        if head is None or not 1 <= u.version <= head.version:
+            raise UnknownUsage(f"the usage ledger holds no version {u.version} of {u.source}:{u.source_id} "
+                               f"for company {company_id}")
+    return heads
 
 
 def _posting(posting_key, agreement_id: str | None, company_id: str) -> tuple[str, str]:
@@ -177,25 +159,13 @@ def _posting(posting_key, agreement_id: str | None, company_id: str) -> tuple[st
 
 def _existing(session, company_id: str, agreement_id: str, items) -> dict[tuple[str, str, int], UsageConsumption]:
     found = {}
+    sources = sorted({u.source for u in items})
     for chunk in _chunks(sorted({u.source_id for u in items})):
         for row in session.scalars(select(UsageConsumption).where(
                 UsageConsumption.company_id == company_id, UsageConsumption.agreement_id == agreement_id,
-                UsageConsumption.source_id.in_(chunk))):
+                UsageConsumption.source.in_(sources), UsageConsumption.source_id.in_(chunk))):
             found[(row.source, row.source_id, row.version)] = row
     return found
-
-
-def _require_known(session, company_id: str, items) -> None:
-    wanted = {(u.source, u.source_id, u.version) for u in items}
-    for chunk in _chunks(sorted({u.source_id for u in items})):
-        for source, source_id, version in session.execute(
-                select(UsageVersion.source, UsageVersion.source_id, UsageVersion.version)
-                .where(UsageVersion.company_id == company_id, UsageVersion.source_id.in_(chunk))):
-            wanted.discard((source, source_id, version))
-    if wanted:
-        source, source_id, version = sorted(wanted)[0]
-        raise UnknownUsage(f"the usage ledger holds no version {version} of {source}:{source_id} "
-                           f"for company {company_id}")
 
 
 def _billed_twice(item: UsageConsumed, other_key: str) -> UsageAlreadyBilled:

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from addon.clock import as_utc
 from addon.models.usage import PollCursor
-from addon.usage.records import record_usage
+from addon.usage import providers, state
+from addon.usage.records import mapping_keys, record_usage
 from addon.usage.thresholds import check_thresholds
 from connectors import harvest
 from connectors.errors import ConnectorError
@@ -94,6 +95,10 @@ def poll_account(database, account: PollAccount, *, now: datetime, settings) -> 
     for entry_id, reason in result.skipped:
         log.info("Harvest entry %s of endpoint %s skipped: %s", entry_id, account.account, reason)
     with database.unit_of_work() as session:
+        # Agreements first, in one order, as every path that locks usage does (addon.usage.state).
+        state.lock_agreements(session, account.company_id, {
+            providers.resolve_project(session, account.company_id, e.source, mapping_keys(e)) for e in result.events},
+            now=now)
         touched: set[str] = set()
         for event in result.events:
             touched.update(record_usage(session, account.company_id, event, now=now).touched)

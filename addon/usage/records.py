@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from addon.clock import as_utc
 from addon.models.usage import UsageHead, UsageVersion
 from addon.usage import providers
 from addon.usage.errors import NotUsage
+from addon.usage.state import consumed_anywhere, lock_agreements, locked_head, reassign, refresh_pending
 from rules import Event, EventKind, UsageRecord, usage_from_event
 
 USAGE_KINDS = (EventKind.TIME_LOGGED, EventKind.EXPENSE_LOGGED, EventKind.SLA_BREACHED)
@@ -93,30 +94,30 @@ def record_usage(session: Session, company_id: str, event: Event, *, now: dateti
     agreement_id = event.agreement_id or providers.resolve_project(session, company_id, event.source, keys)
     print_ = fingerprint(record)
     now = as_utc(now)
-    head = _locked_head(session, company_id, event.source, event.source_object_id)
+    # Agreements before the record's head, as everywhere (addon.usage.state): peek at the head unlocked
+    # to learn the agreement it may leave.
+    peek = session.get(UsageHead, (company_id, event.source, event.source_object_id))
+    locked = {a for a in (agreement_id, peek.agreement_id if peek is not None else None) if a}
+    lock_agreements(session, company_id, locked, now=now)
+    head = locked_head(session, company_id, event.source, event.source_object_id)
     if head is None:
         head = _first_version(session, company_id, event, record, agreement_id, keys, print_, now, event_id)
         if head is not None:
             return Recorded(Outcome.NEW, event.source, event.source_object_id, 1, agreement_id,
                             deleted=record.deleted)
         # Another worker stored the first version meanwhile: carry on as an update of it.
-        head = _locked_head(session, company_id, event.source, event.source_object_id)
+        head = locked_head(session, company_id, event.source, event.source_object_id)
+    if head.agreement_id and head.agreement_id not in locked:
+        lock_agreements(session, company_id, [head.agreement_id], now=now)  # it moved while we looked
     return _next_version(session, head, event, record, agreement_id, keys, print_, now, event_id)
-
-
-def _locked_head(session: Session, company_id: str, source: str, source_id: str) -> UsageHead | None:
-    stmt = (select(UsageHead)
-            .where(UsageHead.company_id == company_id, UsageHead.source == source, UsageHead.source_id == source_id)
-            .with_for_update()
-            .execution_options(populate_existing=True))
-    return session.scalars(stmt).first()
 
 
 def _first_version(session, company_id, event, record, agreement_id, keys, print_, now, event_id) -> UsageHead | None:
     head = UsageHead(company_id=company_id, source=event.source, source_id=event.source_object_id, version=1,
                      kind=record.kind.value, date=record.date, agreement_id=agreement_id, deleted=record.deleted,
                      fingerprint=print_, mapping_keys=json.dumps(keys), changed_at=as_utc(event.occurred_at),
-                     updated_at=now)
+                     updated_at=now, billed_version=None)
+    refresh_pending(head)
     try:
         with session.begin_nested():
             session.add(head)
@@ -136,37 +137,48 @@ def _next_version(session, head: UsageHead, event, record, agreement_id, keys, p
         return outcome(Outcome.AFTER_DELETION)
     if head.source not in ARRIVAL_ORDERED_SOURCES and changed_at < head.changed_at:
         return outcome(Outcome.STALE)
-    if head.mapping_keys != json.dumps(keys):
+    keys_changed = head.mapping_keys != json.dumps(keys)
+    if keys_changed:
         head.mapping_keys = json.dumps(keys)
         head.updated_at = now
-    if print_ == head.fingerprint:
-        if agreement_id == head.agreement_id or agreement_id is None:
-            return outcome(Outcome.UNCHANGED)
-        if head.agreement_id is None:
-            # Waiting usage found its agreement: map it in place, it was never billed.
-            _map_in_place(session, head, agreement_id, now)
-            return outcome(Outcome.MAPPED)
     previous = head.agreement_id
-    if record.deleted or (not keys and event.agreement_id is None):
-        # A deletion belongs where the record was (deletions often carry no project), and an edit
-        # that names no mapping key keeps its agreement.
+    if record.deleted or (not keys and event.agreement_id is None) or (agreement_id is None and not keys_changed):
+        # A deletion belongs where the record was (deletions often carry no project); an event naming
+        # no key, or the keys the record already had, never unmaps it (its mapping may be gone, or the
+        # resolver not wired). Keys that changed and map to nothing move it to "needs mapping".
         agreement_id = previous
+    if print_ == head.fingerprint:
+        if agreement_id == previous:
+            return outcome(Outcome.UNCHANGED)
+        if previous is None:
+            assign_agreement(session, head, agreement_id, now=now)  # waiting usage found its agreement
+            return outcome(Outcome.MAPPED)
     head.version += 1
-    head.kind, head.date, head.deleted = record.kind.value, record.date, record.deleted
-    head.agreement_id, head.fingerprint = agreement_id, print_
+    head.kind, head.date, head.deleted, head.fingerprint = record.kind.value, record.date, record.deleted, print_
     head.changed_at, head.updated_at = max(changed_at, head.changed_at), now
+    reassign(session, head, agreement_id, now=now)
     session.add(_version_row(head.company_id, event, replace(record, version=head.version, agreement_id=agreement_id),
                              keys, print_, now, event_id))
     session.flush()
     return outcome(Outcome.CHANGED, previous if previous != agreement_id else None)
 
 
-def _map_in_place(session: Session, head: UsageHead, agreement_id: str, now: datetime) -> None:
-    head.agreement_id, head.updated_at = agreement_id, now
-    session.execute(update(UsageVersion)
-                    .where(UsageVersion.company_id == head.company_id, UsageVersion.source == head.source,
-                           UsageVersion.source_id == head.source_id, UsageVersion.version == head.version)
-                    .values(agreement_id=agreement_id))
+def assign_agreement(session: Session, head: UsageHead, agreement_id: str, *, now: datetime) -> None:
+    """Map a record that waits (or was never billed) to ``agreement_id``: in place while no invoice
+    consumed its current version, else as a new version (what was billed stays as it was billed)."""
+    current = session.scalars(select(UsageVersion).where(
+        UsageVersion.company_id == head.company_id, UsageVersion.source == head.source,
+        UsageVersion.source_id == head.source_id, UsageVersion.version == head.version)).one()
+    if consumed_anywhere(session, head):
+        head.version += 1
+        copy = {c.key: getattr(current, c.key) for c in UsageVersion.__table__.columns if c.key != "id"}
+        session.add(UsageVersion(**{**copy, "version": head.version, "agreement_id": agreement_id,
+                                    "received_at": now, "event_id": None, "source_event_id": None}))
+    else:
+        current.agreement_id = agreement_id
+    head.updated_at = now
+    reassign(session, head, agreement_id, now=now)
+    session.flush()
 
 
 def _version_row(company_id: str, event: Event, record: UsageRecord, keys: list[str], print_: str,

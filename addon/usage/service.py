@@ -7,14 +7,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from addon import clock
 from addon.clock import as_utc
-from addon.models.usage import UsageConsumption, UsageHead, UsageVersion
-from addon.usage import providers
-from addon.usage.records import Recorded, record_usage
+from addon.models.usage import UsageHead, UsageVersion
+from addon.usage import providers, state
+from addon.usage.records import Recorded, assign_agreement, record_usage
 from addon.usage.thresholds import check_thresholds
 from rules import Event
 
@@ -43,40 +43,31 @@ def handle_usage_event(container, session: Session, event_row, event: Event) -> 
 
 
 def map_waiting_usage(session: Session, company_id: str, key: str, *, now: datetime | None = None) -> list[str]:
-    """After a project mapping for ``key`` is set: give usage that waits for a mapping, or was never
-    billed, the agreement its keys now resolve to; then check thresholds. Returns the agreements
-    whose usage changed. Billed usage keeps its agreement until its next edit."""
+    """After a project mapping for ``key`` is set: give usage that waits for a mapping, or that its
+    agreement never billed, the agreement its keys now resolve to; then check thresholds. Returns the
+    agreements whose usage changed. Billed usage keeps its agreement until its next edit."""
     now = as_utc(now or clock.utcnow())
-    needle = json.dumps(key)
-    heads = session.scalars(
+    candidates = session.scalars(
         select(UsageHead)
-        .where(UsageHead.company_id == company_id, UsageHead.deleted.is_(False),
-               UsageHead.mapping_keys.contains(needle, autoescape=True))
-        .order_by(UsageHead.source, UsageHead.source_id)
-        .with_for_update())
-    touched: set[str] = set()
-    for head in heads:
+        .where(UsageHead.company_id == company_id, UsageHead.deleted.is_(False), UsageHead.billed_version.is_(None),
+               UsageHead.mapping_keys.contains(json.dumps(key), autoescape=True))
+        .order_by(UsageHead.source, UsageHead.source_id)).all()
+    plan = []
+    for head in candidates:
         keys = json.loads(head.mapping_keys)
-        if key not in keys or (head.agreement_id is not None and _ever_billed(session, head)):
-            continue
-        target = providers.resolve_project(session, company_id, head.source, keys)
-        if target is None or target == head.agreement_id:
-            continue
-        touched.update(a for a in (head.agreement_id, target) if a)
-        head.agreement_id, head.updated_at = target, now
-        session.execute(update(UsageVersion)
-                        .where(UsageVersion.company_id == company_id, UsageVersion.source == head.source,
-                               UsageVersion.source_id == head.source_id, UsageVersion.version == head.version)
-                        .values(agreement_id=target))
-    session.flush()
+        if key in keys:
+            target = providers.resolve_project(session, company_id, head.source, keys)
+            if target is not None and target != head.agreement_id:
+                plan.append((head.source, head.source_id, head.agreement_id, target))
+    touched = {a for _s, _i, old, new in plan for a in (old, new) if a}
+    state.lock_agreements(session, company_id, touched, now=now)
+    for source, source_id, old, target in plan:
+        head = state.locked_head(session, company_id, source, source_id)
+        if head is None or head.agreement_id != old or head.deleted or head.billed_version is not None:
+            continue  # it changed since we looked: its own next version decides
+        assign_agreement(session, head, target, now=now)
     check_thresholds(session, company_id, touched, now=now)
     return sorted(touched)
-
-
-def _ever_billed(session: Session, head: UsageHead) -> bool:
-    return session.scalars(select(UsageConsumption.id).where(
-        UsageConsumption.company_id == head.company_id, UsageConsumption.source == head.source,
-        UsageConsumption.source_id == head.source_id).limit(1)).first() is not None
 
 
 @dataclass(frozen=True)
@@ -113,32 +104,18 @@ def list_usage(session: Session, company_id: str, *, needs_mapping: bool = False
     if agreement_id is not None:
         stmt = stmt.where(UsageHead.agreement_id == agreement_id)
     stmt = stmt.order_by(UsageHead.date.desc(), UsageHead.source, UsageHead.source_id).limit(limit)
-    rows = session.execute(stmt).all()
-    billed = _billed_versions(session, company_id, [(h.source, h.source_id) for h, _ in rows])
-    return [_line(head, row, billed.get((head.source, head.source_id, head.agreement_id))) for head, row in rows]
+    return [_line(head, row) for head, row in session.execute(stmt).all()]
 
 
-def _billed_versions(session: Session, company_id: str, records) -> dict:
-    found: dict[tuple[str, str, str], int] = {}
-    ids = sorted({source_id for _source, source_id in records})
-    for start in range(0, len(ids), 500):
-        for c in session.scalars(select(UsageConsumption).where(
-                UsageConsumption.company_id == company_id, UsageConsumption.source_id.in_(ids[start:start + 500]))):
-            slot = (c.source, c.source_id, c.agreement_id)
-            found[slot] = max(found.get(slot, 0), c.version)
-    return found
-
-
-def _line(head: UsageHead, row: UsageVersion, billed_version: int | None) -> UsageLine:
+def _line(head: UsageHead, row: UsageVersion) -> UsageLine:
     if head.agreement_id is None:
         status = "deleted" if head.deleted else "needs mapping"
-    elif billed_version is None:
+    elif head.billed_version is None:
         status = "deleted" if head.deleted else "unbilled"
-    elif billed_version >= head.version:
+    elif not head.pending:
         status = "billed"
     else:
         status = "deleted after billing" if head.deleted else "changed after billing"
     return UsageLine(head.source, head.source_id, head.version, head.kind, head.date, head.agreement_id,
                      row.hours, row.quantity, row.amount, row.person, row.description or "", head.deleted, status,
                      tuple(json.loads(head.mapping_keys)))
-

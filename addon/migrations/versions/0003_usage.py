@@ -1,5 +1,5 @@
-"""Usage ledger: usage record versions and heads, consumption, agreement locks, threshold crossings,
-poll cursors.
+"""Usage ledger: usage record versions and heads, credits owed, consumption, agreement locks, threshold
+crossings, poll cursors.
 
 Revision ID: 0003_usage
 Revises: 0001_connection
@@ -78,10 +78,23 @@ def upgrade() -> None:
         sa.Column("mapping_keys", sa.Text(), nullable=False),
         sa.Column("changed_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("billed_version", sa.Integer(), nullable=True),
+        sa.Column("pending", sa.Boolean(), nullable=False),
         _company_fk("usage_heads"),
         sa.PrimaryKeyConstraint("company_id", "source", "source_id", name=op.f("pk_usage_heads")),
     )
-    op.create_index("ix_usage_heads_company_agreement", "usage_heads", ["company_id", "agreement_id"])
+    op.create_index("ix_usage_heads_company_agreement_pending", "usage_heads",
+                    ["company_id", "agreement_id", "pending"])
+    op.create_table(
+        "usage_credits",
+        sa.Column("company_id", sa.String(32), nullable=False),
+        sa.Column("agreement_id", sa.String(255), nullable=False),
+        sa.Column("source", sa.String(50), nullable=False),
+        sa.Column("source_id", sa.String(255), nullable=False),
+        sa.Column("since", UTCDateTime(), nullable=False),
+        _company_fk("usage_credits"),
+        sa.PrimaryKeyConstraint("company_id", "agreement_id", "source", "source_id", name=op.f("pk_usage_credits")),
+    )
     op.create_table(
         "usage_consumption",
         sa.Column("id", _BIGINT, autoincrement=True, nullable=False),
@@ -103,6 +116,7 @@ def upgrade() -> None:
                             name="uq_usage_consumption_agreement_version"),
     )
     op.create_index("ix_usage_consumption_company_posting", "usage_consumption", ["company_id", "posting_key"])
+    op.create_index("ix_usage_consumption_record", "usage_consumption", ["company_id", "source", "source_id"])
     op.create_table(
         "usage_agreement_locks",
         sa.Column("company_id", sa.String(32), nullable=False),
@@ -145,8 +159,10 @@ def downgrade() -> None:
     op.drop_table("poll_cursors")
     op.drop_table("threshold_crossings")
     op.drop_table("usage_agreement_locks")
+    op.drop_index("ix_usage_consumption_record", table_name="usage_consumption")
     op.drop_index("ix_usage_consumption_company_posting", table_name="usage_consumption")
     op.drop_table("usage_consumption")
-    op.drop_index("ix_usage_heads_company_agreement", table_name="usage_heads")
+    op.drop_table("usage_credits")
+    op.drop_index("ix_usage_heads_company_agreement_pending", table_name="usage_heads")
     op.drop_table("usage_heads")
     op.drop_table("usage_versions")

@@ -211,3 +211,40 @@ def test_a_non_usage_event_is_refused_with_a_reason(ledger, neighbours):
     broken = time_entry("te-1", "two hours")
     with pytest.raises(usage.NotUsage, match="cannot be read"):
         record(database, company, broken)
+
+
+def test_billed_time_moved_to_an_unmapped_project_is_credited_and_billed_again_once_mapped(ledger, neighbours):
+    database, company = ledger
+    neighbours.projects["project:toggl:42"] = A
+    one = record(database, company, time_entry("te-1", "2.0"))
+    consume(database, company, [consumed(one, "2.0")], key(company))
+    away = record(database, company, time_entry("te-1", "2.0", keys=("project:toggl:77",),
+                                                changed=NOW + timedelta(hours=1)))
+    assert (away.version, away.agreement_id, away.previous_agreement_id) == (2, None, A)
+    [credit] = unbilled(database, company, A)
+    consume(database, company, [consumed(credit, "0", deleted=True)], key(company, "period:2026-05-01"))
+    assert unbilled(database, company, A) == []
+    neighbours.projects["project:toggl:77"] = B
+    with database.unit_of_work() as session:
+        assert usage.map_waiting_usage(session, company, "project:toggl:77", now=NOW) == [B]
+    [bill] = unbilled(database, company, B)
+    # A consumed version 2 (as its credit), so B's mapping is a version of its own.
+    assert (bill.version, bill.hours, bill.deleted, bill.agreement_id) == (3, Decimal("2.0"), False, B)
+    assert unbilled(database, company, A) == []
+
+
+def test_time_moved_away_and_back_before_the_credit_is_billed_owes_nothing_and_bills_its_change(ledger, neighbours):
+    database, company = ledger
+    neighbours.projects.update({"project:toggl:42": A, "project:toggl:43": B})
+    one = record(database, company, time_entry("te-1", "2.0"))
+    consume(database, company, [consumed(one, "2.0")], key(company))
+    record(database, company, time_entry("te-1", "2.0", keys=("project:toggl:43",), changed=NOW + timedelta(hours=1)))
+    assert [r.deleted for r in unbilled(database, company, A)] == [True]
+    back = record(database, company, time_entry("te-1", "3.0", changed=NOW + timedelta(hours=2)))
+    assert (back.version, back.agreement_id, back.previous_agreement_id) == (3, A, B)
+    [change] = unbilled(database, company, A)
+    assert (change.version, change.hours, change.deleted) == (3, Decimal("3.0"), False)
+    assert unbilled(database, company, B) == []
+    with database.unit_of_work() as session:
+        [line] = usage.list_usage(session, company, agreement_id=A)
+    assert line.status == "changed after billing"
