@@ -2,7 +2,7 @@
 crossings, poll cursors.
 
 Revision ID: 0003_usage
-Revises: 0001_connection
+Revises: 0002_intake
 Create Date: 2026-01-19
 """
 
@@ -15,7 +15,7 @@ from addon.models.base import UTCDateTime
 from addon.models.types import DecimalText
 
 revision = "0003_usage"
-down_revision = "0001_connection"
+down_revision = "0002_intake"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,9 @@ import addon.models
 from addon import migrate
 from addon.db import Database
 
-TABLES = {"companies", "qbo_connections", "users", "memberships", "audit_records", "audit_heads", "parked_jobs"}
+TABLES = {"companies", "qbo_connections", "users", "memberships", "audit_records", "audit_heads", "parked_jobs",
+          "endpoints", "deliveries", "events", "mappings", "customer_claims", "company_settings", "agreements",
+          "rule_versions"}
 
 
 def test_migrations_upgrade_match_the_models_and_downgrade_to_nothing(database_url):
