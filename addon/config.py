@@ -160,6 +160,14 @@ SETTINGS: tuple[Setting, ...] = (
             time_constant=True),
     Setting("AUTOBILL_CUSTOMER_WAIT", "customer_wait", 5, _float,
             "how soon an event waiting for another worker's customer lookup is tried again", time_constant=True),
+    # Polled sources (Harvest): per account, however many schedulers tick
+    Setting("AUTOBILL_HARVEST_POLL_INTERVAL", "harvest_poll_interval", 300, _float,
+            "how often each Harvest account is polled for changed time entries", time_constant=True),
+    Setting("AUTOBILL_HARVEST_MAX_WAIT", "harvest_max_wait", 15, _float,
+            "longest Harvest rate-limit pause (Retry-After) waited out inside one poll; longer ones end the "
+            "poll until then", time_constant=True),
+    Setting("AUTOBILL_POLL_RETRY", "poll_retry", 300, _float,
+            "pause before polling an account again after its poll failed", time_constant=True),
 )
 
 _BY_ATTR = {s.attr: s for s in SETTINGS}
