@@ -23,6 +23,8 @@ FILTERABLE: dict[str, dict[str, str]] = {
                  "Balance": "balance", "PrimaryEmailAddr": "email"},
     "Item": {"Id": "id", "Name": "name", "Active": "active", "Type": "kind", "Sku": "sku"},
     "Payment": {"Id": "id", "CustomerRef": "customer_id", "TxnDate": "txn_date", "TotalAmt": "total"},
+    # Read by the adapter itself (an item needs an income account), not offered as typed records.
+    "Account": {"Id": "id", "Name": "name", "AccountType": "account_type", "Active": "active"},
 }
 OPERATORS = ("=", "<", ">", "<=", ">=", "in", "like")
 
