@@ -158,6 +158,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTOBILL_CUSTOMER_CLAIM_TIMEOUT", "customer_claim_timeout", 300, _float,
             "how long one worker may hold the right to find or create a QuickBooks customer before another takes over",
             time_constant=True),
+    Setting("AUTOBILL_ENDPOINT_CACHE", "endpoint_cache", 5, _float,
+            "how long a web process remembers an endpoint it looked up (changes elsewhere show after this)",
+            time_constant=True),
     Setting("AUTOBILL_CUSTOMER_WAIT", "customer_wait", 5, _float,
             "how soon an event waiting for another worker's customer lookup is tried again", time_constant=True),
     # Polled sources (Harvest): per account, however many schedulers tick

@@ -168,3 +168,21 @@ def test_any_exception_from_verify_is_a_401_and_a_store_that_fails_is_a_503(
     answer = post_signed(client, path, DEAL_WON, secret)
     assert answer.status_code == 503 and "retry" in answer.json["error"]["message"]
     assert count(container, Delivery) == 0
+
+
+def test_a_web_process_remembers_an_endpoint_briefly_and_sees_another_processs_change_after_that(
+        container, company):
+    import time
+
+    from addon.endpoints import Endpoints
+
+    created = container.endpoints.create(company.id, "stripe", secret="whsec_old", actor="test")
+    token = urlsplit(created.url).path.rsplit("/", 1)[1]
+    web = Endpoints(container.database, container.vault, container.audit, "https://autobill.example",
+                    cache_seconds=0.2)
+    assert web.resolve("stripe", token).secret == "whsec_old"
+    container.endpoints.configure(company.id, created.endpoint.id, secret="whsec_new", actor="test")
+    assert web.resolve("stripe", token).secret == "whsec_old"  # another process changed it a moment ago
+    time.sleep(0.25)
+    assert web.resolve("stripe", token).secret == "whsec_new"
+    assert web.resolve("generic", token) is None and web.resolve("stripe", "not-a-token") is None
