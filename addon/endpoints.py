@@ -35,6 +35,8 @@ NO_SECRET = frozenset({"salesforce"})  # no signature: the org id in settings an
 REQUIRED_SETTINGS = {"salesforce": ("organization_id",)}
 CACHE_LIMIT = 10_000
 
+REQUIRED_SETTINGS = {"salesforce": ("organization_id",), "harvest": ("account_id",)}
+
 
 def token_digest(token: str) -> str:
     """The SHA-256 (hex) an endpoint is looked up by."""
@@ -123,14 +125,21 @@ class Endpoints:
     def create(self, company_id: str, source: str, *, secret: str | None = None, api_credentials: Any = None,
                settings: Mapping[str, Any] | None = None, actor: str) -> CreatedEndpoint:
         """A new endpoint for ``source``; a generic endpoint gets a generated secret, returned once."""
+        polled = source in connectors.POLLED  # no webhooks: tick polls the API with the stored credentials
         try:
-            connectors.get(source)
+            if not polled:
+                connectors.get(source)
         except UnknownConnector:
-            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.names())}") from None
+            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.sources())}") from None
         settings = _check_settings(source, settings or {})
         generated = None
-        handshake = uses_handshake(source)
-        if source in GENERATED_SECRET:
+        handshake = not polled and uses_handshake(source)
+        if polled:
+            if secret:
+                raise InvalidInput(f"{source} sends no webhooks, so it has no signing secret; do not pass one")
+            if not api_credentials:
+                raise InvalidInput(f"{source} endpoints need the API token autobill polls with (--api-token-stdin)")
+        elif source in GENERATED_SECRET:
             if secret:
                 raise InvalidInput(f"autobill generates the {source} signing secret; do not pass one")
             secret = generated = "abs_" + secrets.token_urlsafe(32)
