@@ -32,10 +32,8 @@ from connectors.errors import UnknownConnector
 
 GENERATED_SECRET = frozenset({"generic"})  # autobill makes the secret and shows it once
 NO_SECRET = frozenset({"salesforce"})  # no signature: the org id in settings and the URL token
-REQUIRED_SETTINGS = {"salesforce": ("organization_id",)}
-CACHE_LIMIT = 10_000
-
 REQUIRED_SETTINGS = {"salesforce": ("organization_id",), "harvest": ("account_id",)}
+CACHE_LIMIT = 10_000
 
 
 def token_digest(token: str) -> str:
