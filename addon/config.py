@@ -158,8 +158,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTOBILL_CUSTOMER_CLAIM_TIMEOUT", "customer_claim_timeout", 300, _float,
             "how long one worker may hold the right to find or create a QuickBooks customer before another takes over",
             time_constant=True),
+    Setting("AUTOBILL_ENDPOINT_CACHE", "endpoint_cache", 5, _float,
+            "how long a web process remembers an endpoint it looked up (changes elsewhere show after this)",
+            time_constant=True),
     Setting("AUTOBILL_CUSTOMER_WAIT", "customer_wait", 5, _float,
             "how soon an event waiting for another worker's customer lookup is tried again", time_constant=True),
+    # Polled sources (Harvest): per account, however many schedulers tick
+    Setting("AUTOBILL_HARVEST_POLL_INTERVAL", "harvest_poll_interval", 300, _float,
+            "how often each Harvest account is polled for changed time entries", time_constant=True),
+    Setting("AUTOBILL_HARVEST_MAX_WAIT", "harvest_max_wait", 15, _float,
+            "longest Harvest rate-limit pause (Retry-After) waited out inside one poll; longer ones end the "
+            "poll until then", time_constant=True),
+    Setting("AUTOBILL_POLL_RETRY", "poll_retry", 300, _float,
+            "pause before polling an account again after its poll failed", time_constant=True),
 )
 
 _BY_ATTR = {s.attr: s for s in SETTINGS}
