@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 from addon.ledger.faults import Throttled
 
-CONCURRENCY_POLL_MS = 5
+POLL_MS = 10
 
-# A request is in the windows from the moment it is admitted; while it is in flight its entry is
-# stamped in the future (so it counts in every window, however late it reaches QuickBooks), and on
-# release it is stamped back to its admission time. ``guard_ms`` widens both windows: a request
-# admitted at the very edge of a window must not reach QuickBooks inside the previous one because of
-# a scheduling hiccup or network jitter between admission and arrival.
+# Each admitted request is logged at its admission time (Redis' clock) and held in the in-flight set
+# until released (its score there is when its lease ends: admission + lease). A window counts the
+# requests admitted inside it plus those admitted earlier but still in flight: a request that is slow
+# to reach QuickBooks may land in the current window. ``guard_ms`` widens both windows against
+# scheduling hiccups and network jitter between admission and arrival.
 _ACQUIRE = """
 local inflight, log, backoff = KEYS[1], KEYS[2], KEYS[3]
 local member = ARGV[1]
@@ -44,29 +44,22 @@ if paused > 0 then return {1, paused, now} end
 redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
 if redis.call('ZCARD', inflight) >= max_in_flight then return {2, poll_ms, now} end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - min_ms)
-local n = redis.call('ZCARD', log)
-if n >= per_min then
-  local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2])
-  if oldest > now then return {3, poll_ms, now} end
-  return {3, oldest + min_ms - now + 1, now}
+local function over(limit, window_ms, code)
+  local logged = redis.call('ZCOUNT', log, '(' .. (now - window_ms), '+inf')
+  local late = redis.call('ZCOUNT', inflight, '-inf', now - window_ms + lease_ms)
+  if logged + late < limit then return nil end
+  if logged < limit then return {code, poll_ms, now} end
+  local n = redis.call('ZCARD', log)
+  local edge = tonumber(redis.call('ZRANGE', log, n - limit + late, n - limit + late, 'WITHSCORES')[2])
+  return {code, edge + window_ms - now + 1, now}
 end
-local recent = redis.call('ZCOUNT', log, '(' .. (now - sec_ms), '+inf')
-if recent >= per_sec then
-  local edge = tonumber(redis.call('ZRANGE', log, n - per_sec, n - per_sec, 'WITHSCORES')[2])
-  if edge > now then return {4, poll_ms, now} end
-  return {4, edge + sec_ms - now + 1, now}
-end
+local refused = over(per_min, min_ms, 3) or over(per_sec, sec_ms, 4)
+if refused then return refused end
 redis.call('ZADD', inflight, now + lease_ms, member)
 redis.call('PEXPIRE', inflight, lease_ms + 1000)
-redis.call('ZADD', log, now + lease_ms, member)
-redis.call('PEXPIRE', log, lease_ms + min_ms + 1000)
+redis.call('ZADD', log, now, member)
+redis.call('PEXPIRE', log, min_ms + 1000)
 return {0, 0, now}
-"""
-
-_RELEASE = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[2]), ARGV[1])
-return 1
 """
 
 @dataclass(frozen=True)
@@ -112,7 +105,6 @@ class CompanyBudget:
         self.redis = redis
         self.limits = limits
         self._acquire = redis.register_script(_ACQUIRE)
-        self._release = redis.register_script(_RELEASE)
 
     @staticmethod
     def _keys(company_id: str) -> list[str]:
@@ -126,7 +118,7 @@ class CompanyBudget:
         status, wait_ms, now_ms = self._acquire(keys=self._keys(company_id), args=[
             member, lim.max_in_flight, lease_ms,
             lim.per_minute, int(lim.minute_window * 1000) + guard_ms,
-            lim.per_second, int(lim.second_window * 1000) + guard_ms, CONCURRENCY_POLL_MS])
+            lim.per_second, int(lim.second_window * 1000) + guard_ms, POLL_MS])
         return int(status), int(wait_ms) / 1000, int(now_ms)
 
     def acquire(self, company_id: str) -> Permit:
@@ -144,8 +136,7 @@ class CompanyBudget:
 
     def release(self, permit: Permit) -> None:
         """Give back the in-flight slot of a finished request; it stays in the windows from its admission."""
-        inflight, log, _ = self._keys(permit.company_id)
-        self._release(keys=[inflight, log], args=[permit.member, permit.admitted_ms])
+        self.redis.zrem(self._keys(permit.company_id)[0], permit.member)
 
     @contextmanager
     def permit(self, company_id: str) -> Iterator[Permit]:

@@ -59,6 +59,8 @@ def run_command(no_web: bool) -> None:
         if not no_web:
             children.start("web", [py, "-m", "gunicorn", "--workers", "2", "--bind",
                                    f"127.0.0.1:{settings.web_port}", "--access-logfile", "-",
+                                   # The path only: a query string can carry an OAuth code or a signature.
+                                   "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s',
                                    "webapp.wsgi:app"], env=env)
         for n in range(settings.workers):
             children.start(f"worker-{n + 1}", [py, "-m", "addon", "worker"], env=env)

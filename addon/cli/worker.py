@@ -19,6 +19,7 @@ def worker_command(queues: str, burst: bool, name: str | None) -> None:
     container = bootstrap.current()
     settings = container.settings
     names = [q.strip() for q in queues.split(",") if q.strip()]
+    container.warm_up()
     worker = Worker(
         [container.queue(n) for n in names],
         connection=container.redis,
