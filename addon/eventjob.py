@@ -161,6 +161,10 @@ def _map_customer(container: Any, row: EventRecord, now: datetime) -> Step:
     except AutobillError as exc:  # QuickBooks throttled or unreachable, the company needs reconnecting
         return _retry(container, row.id, step, f"customer mapping waits: {exc.message}", now, retryable=True,
                       at_least=getattr(exc, "retry_after", None))
+    except Exception as exc:  # noqa: BLE001 - a bug or a lost database connection must not lose the event
+        log.exception("customer mapping of event %s broke", row.id)
+        return _retry(container, row.id, step, f"customer mapping broke ({type(exc).__name__}); see the worker log",
+                      now)
     if found.customer_id is not None:
         return _advance(container, row.id, step, now, qbo_customer_id=found.customer_id)
     return _wait(container, row.id, step, found.reason, now, found.retry_in)
