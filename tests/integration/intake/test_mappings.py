@@ -180,3 +180,29 @@ def test_four_threads_resolving_one_new_customer_create_it_once(sqlite_container
     mapped = {r.customer_id for r in results if r.customer_id}
     waiting = [r for r in results if r.customer_id is None]
     assert len(mapped) == 1 and all(r.retry_in and "another worker" in r.reason for r in waiting)
+
+
+def test_a_line_maps_to_an_item_by_stored_mapping_then_name_then_sku_then_the_rules_default(quickbooks):
+    from decimal import Decimal
+
+    from addon import items
+    from addon.ledger import ItemSpec
+    from rules.events import EventLine
+
+    container, company = quickbooks.container, quickbooks.company
+    ledger = container.ledger(company.id)
+    seats = ledger.create_item(ItemSpec("Managed services seat", unit_price=Decimal("145.00"), sku="MSP-SEAT"))
+    onboarding = ledger.create_item(ItemSpec("Onboarding", sku="ONB-1"))
+    services = ledger.create_item(ItemSpec("Services"))
+    container.mappings.set(company.id, "item", "hubspot", "88001", onboarding.id, actor="cli")
+
+    def choose(line, default=None):
+        found = items.resolve(container, company.id, "hubspot", line, default_item=default)
+        return found.item_id, found.how
+
+    assert choose(EventLine("Seat", product_id="88001", product_name="Managed services seat")) == (
+        onboarding.id, "mapping")
+    assert choose(EventLine("Seat", product_name="Managed services seat")) == (seats.id, "name")
+    assert choose(EventLine("Seat", sku="MSP-SEAT", product_name="Seat (renamed)")) == (seats.id, "sku")
+    assert choose(EventLine("Something new", product_name="Widget"), default="Services") == (services.id, "default")
+    assert choose(EventLine("Something new")) == (None, "none")
