@@ -133,7 +133,7 @@ def _enrich(container: Any, row: EventRecord, now: datetime) -> Step:
         return _advance(container, row.id, step, now)
     try:
         settings, credentials = container.endpoints.settings_and_credentials(row.endpoint_id)
-        result = enrich([event], credentials=credentials, settings=settings)
+        result = enrich([event], credentials=credentials, base_url=settings.get("api_base_url"), settings=settings)
     except EnrichmentError as exc:
         return _retry(container, row.id, step, f"enrichment failed: {exc.message}", now,
                       at_least=getattr(exc, "retry_after", None))

@@ -163,3 +163,20 @@ def test_hubspot_v3_is_checked_over_the_public_url_as_called_and_the_deal_enrich
     assert (payload["amount"], payload["currency"]) == ("18500.00", "USD")
     [request] = vendor_api.seen("GET", "/crm/v3/objects/deals/512")[-1:]
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_an_asana_completion_the_task_no_longer_shows_is_ignored_with_the_connectors_reason(app, vendor_api):
+    container, company, client, _ = app
+    created = container.endpoints.create(company.id, "asana", api_credentials="asana-pat",
+                                         settings={"api_base_url": vendor_api.base_url}, actor="test")
+    secret = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"
+    client.post(path_of(created.url), headers={"X-Hook-Secret": secret})
+    body = (FIXTURES / "asana" / "task_completed.json").read_bytes()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    vendor_api.answer("GET", "/tasks/1206845912347101", fixture="asana/api_task_not_completed.json")
+    assert client.post(path_of(created.url), data=body, headers={
+        "Content-Type": "application/json", "X-Hook-Signature": signature}).status_code == 200
+    run_jobs(container)
+    [event] = events(container)
+    assert event.status == "ignored" and "not completed" in event.reason
+    assert vendor_api.seen("GET", "/tasks/1206845912347101")[0]["headers"]["Authorization"] == "Bearer asana-pat"
