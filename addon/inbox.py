@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +25,11 @@ import connectors
 from addon import eventflow
 from addon.clock import utcnow
 from addon.errors import InvalidInput, NotFound
+from addon.inboxwriter import DeliveryWriter
 from addon.models.base import new_id
 from addon.models.events import EventRecord
 from addon.models.inbox import Delivery, DeliveryStatus, Endpoint
-from addon.sqlutil import for_update, insert_once, insert_unless_present, short_key
+from addon.sqlutil import for_update, insert_unless_present, short_key
 from connectors.errors import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -60,25 +63,34 @@ def store(container: Any, endpoint: Any, *, key: str, body: bytes, headers: Mapp
         "events_count": 0, "attempts": 0,
         "next_attempt_at": now + timedelta(seconds=container.settings.sweep_grace), "processed_at": None,
     }
-    database = container.database
-    unique = ("endpoint_id", "dedupe_key")
-    if database.dialect == "postgresql":
-        # One statement, committed on its own: the fewest round trips before the sender hears 2xx.
-        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            new = connection.execute(insert_once("postgresql", Delivery, values, unique)).first() is not None
+    if container.database.dialect == "postgresql":
+        new = _writer(container).store(values)  # committed, and enqueued, with those arriving beside it
     else:
         with container.unit_of_work() as session:
-            new = insert_unless_present(session, Delivery, values, unique)
+            new = insert_unless_present(session, Delivery, values, ("endpoint_id", "dedupe_key"))
+        if new:
+            try:
+                enqueue_deliveries(container, [values["id"]])
+            except Exception:  # noqa: BLE001 - stored is what counts; the sweeper enqueues it after the grace
+                log.exception("could not enqueue delivery %s; the sweeper will", values["id"])
     if new:
-        try:
-            enqueue_deliveries(container, [values["id"]])
-        except Exception:  # noqa: BLE001 - stored is what counts; the sweeper enqueues it after the grace
-            log.exception("could not enqueue delivery %s; the sweeper will", values["id"])
         return Stored(values["id"], True)
     with container.unit_of_work() as session:
         existing = session.execute(select(Delivery.id).where(
             Delivery.endpoint_id == endpoint.id, Delivery.dedupe_key == values["dedupe_key"])).scalar_one()
     return Stored(existing, False)
+
+
+_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer(container: Any) -> DeliveryWriter:
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(container)
+        if writer is None:
+            writer = _WRITERS[container] = DeliveryWriter(container, enqueue_deliveries)
+        return writer
 
 
 def enqueue_deliveries(container: Any, delivery_ids: list[str]) -> None:
