@@ -32,7 +32,7 @@ from connectors.errors import UnknownConnector
 
 GENERATED_SECRET = frozenset({"generic"})  # autobill makes the secret and shows it once
 NO_SECRET = frozenset({"salesforce"})  # no signature: the org id in settings and the URL token
-REQUIRED_SETTINGS = {"salesforce": ("organization_id",)}
+REQUIRED_SETTINGS = {"salesforce": ("organization_id",), "harvest": ("account_id",)}
 CACHE_LIMIT = 10_000
 
 
@@ -123,14 +123,21 @@ class Endpoints:
     def create(self, company_id: str, source: str, *, secret: str | None = None, api_credentials: Any = None,
                settings: Mapping[str, Any] | None = None, actor: str) -> CreatedEndpoint:
         """A new endpoint for ``source``; a generic endpoint gets a generated secret, returned once."""
+        polled = source in connectors.POLLED  # no webhooks: tick polls the API with the stored credentials
         try:
-            connectors.get(source)
+            if not polled:
+                connectors.get(source)
         except UnknownConnector:
-            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.names())}") from None
+            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.sources())}") from None
         settings = _check_settings(source, settings or {})
         generated = None
-        handshake = uses_handshake(source)
-        if source in GENERATED_SECRET:
+        handshake = not polled and uses_handshake(source)
+        if polled:
+            if secret:
+                raise InvalidInput(f"{source} sends no webhooks, so it has no signing secret; do not pass one")
+            if not api_credentials:
+                raise InvalidInput(f"{source} endpoints need the API token autobill polls with (--api-token-stdin)")
+        elif source in GENERATED_SECRET:
             if secret:
                 raise InvalidInput(f"autobill generates the {source} signing secret; do not pass one")
             secret = generated = "abs_" + secrets.token_urlsafe(32)

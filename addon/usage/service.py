@@ -14,6 +14,7 @@ from addon import clock
 from addon.clock import as_utc
 from addon.models.usage import UsageHead, UsageVersion
 from addon.usage import providers, state
+from addon.usage.records import Outcome as UsageOutcome
 from addon.usage.records import Recorded, assign_agreement, record_usage
 from addon.usage.thresholds import check_thresholds
 from rules import Event
@@ -37,9 +38,26 @@ def record_event(session: Session, company_id: str, event: Event, *, now: dateti
     return RecordResult(recorded, tuple(raised))
 
 
-def handle_usage_event(container, session: Session, event_row, event: Event) -> RecordResult:
-    """The events job's handler for time logged, expense logged and SLA breached events."""
-    return record_event(session, event_row.company_id, event, event_id=getattr(event_row, "id", None))
+def handle_usage_event(container, session: Session, event_row, event: Event):
+    """The events job's handler for time logged, expense logged and SLA breached events: records the
+    usage and says what it did as the event's outcome (the reason people see on the event)."""
+    from addon.eventflow import Outcome
+
+    result = record_event(session, event_row.company_id, event, event_id=getattr(event_row, "id", None))
+    r = result.recorded
+    name = f"{r.source}:{r.source_id}"
+    if r.agreement_id and getattr(event_row, "agreement_id", None) is None:
+        event_row.agreement_id = r.agreement_id
+    if r.outcome is UsageOutcome.UNCHANGED:
+        return Outcome.ignored(f"{name} is unchanged since version {r.version}")
+    if r.outcome is UsageOutcome.STALE:
+        return Outcome.ignored(f"{name} changed again later (version {r.version} is newer): this older change is stale")
+    if r.outcome is UsageOutcome.AFTER_DELETION:
+        return Outcome.ignored(f"{name} was deleted (version {r.version}); a deletion is final")
+    where = f"agreement {r.agreement_id}" if r.agreement_id else "needs mapping (no project mapping for its keys)"
+    what = "deleted" if r.deleted else str(r.outcome)
+    raised = "".join(f"; raised {e.kind} {e.source_object_id}" for e in result.raised)
+    return Outcome.done(f"usage {name} version {r.version} {what}: {where}{raised}")
 
 
 def map_waiting_usage(session: Session, company_id: str, key: str, *, now: datetime | None = None) -> list[str]:

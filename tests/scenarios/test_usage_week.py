@@ -2,9 +2,11 @@
 deletions before and after an invoice consumed them, ends in the hours and adjustments a bookkeeper
 computes by hand.
 
-Deliveries go through the connectors and the usage ledger's event handler; drafting (the posting
-pipeline's part) is the rules engine called the way posting calls it, with ``unbilled`` and
-``consume`` in one transaction.
+Each delivery takes intake's path: stored in the inbox, its events read by the connector and stored,
+then the event job runs them to the usage ledger's handler (the HTTP front door is tested by intake).
+Agreements, endpoints and project mappings are set through their services, as the CLI does. Drafting
+(the posting pipeline's part) is the rules engine called the way posting calls it, with ``unbilled``
+and ``consume`` in one transaction.
 
 By hand (Toggl work at the agreement's 160.00, Clockify entries at their own 145.00, each entry
 rounded up to 0.25 h, threshold 10 h):
@@ -22,76 +24,14 @@ rounded up to 0.25 h, threshold 10 h):
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
-import pytest
-
-import connectors
-from addon import clock, migrate, usage
-from addon.companies import create_company
-from addon.db import Database
-from addon.usage import Outcome, providers
-from rules import History, draft_for_event, due_drafts
-from tests.integration.usage.agreements import NORTHWIND, northwind
-from tests.scenarios.time_payloads import CLOCKIFY_PROJECT, TOGGL_PROJECT, clockify, toggl
-
-
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 3, day, hour, minute, tzinfo=UTC)
-
-
-class Week:
-    """Northwind IT's company, agreement and the ledger's neighbours, with a clock the test moves."""
-
-    def __init__(self, database: Database, company_id: str):
-        self.database, self.company_id = database, company_id
-        self.agreement = northwind(company_id, default_rate="160.00", group_by="entry")
-        self.projects = {f"project:toggl:{TOGGL_PROJECT}": NORTHWIND, f"project:clockify:{CLOCKIFY_PROJECT}": NORTHWIND}
-        self.history = History()
-        self.raised = []
-        self.now = at(2, 9)
-
-    def install(self):
-        providers.set_project_resolver(lambda s, c, src, keys: next((self.projects[k] for k in keys
-                                                                     if k in self.projects), None))
-        providers.set_agreement_provider(lambda s, c, a: self.agreement if a == NORTHWIND else None)
-        providers.set_history_provider(lambda s, c, a: self.history)
-        providers.set_event_raiser(lambda s, c, e: self.raised.append(e))
-
-    def deliver(self, source: str, delivery: tuple[bytes, dict], when: datetime):
-        """One webhook delivery through its connector and the usage ledger's handler."""
-        self.now = when
-        raw, headers = delivery
-        [event] = connectors.get(source).events(raw, headers)
-        with self.database.unit_of_work() as session:
-            row = SimpleNamespace(id=f"ev-{source}-{event.source_object_id}-{when:%d%H%M}", company_id=self.company_id)
-            return usage.handle_usage_event(None, session, row, event)
-
-    def bill(self, make_draft):
-        """Draft from unbilled usage and consume it in one transaction, as posting does."""
-        with self.database.unit_of_work() as session:
-            draft = make_draft(usage.unbilled(session, self.company_id, NORTHWIND))
-            usage.consume(session, self.company_id, draft.consumption, draft.key)
-        self.history = self.history.after(draft)
-        return draft
-
-
-@pytest.fixture
-def week(database_url, monkeypatch):
-    saved = providers.snapshot()
-    database = Database(database_url)
-    migrate.upgrade(database)
-    with database.unit_of_work() as session:
-        company = create_company(session, environment="sandbox", realm_id="9130357766371046",
-                                 name="Northwind IT", now=at(1, 12))
-    made = Week(database, company.id)
-    made.install()
-    monkeypatch.setattr(clock, "utcnow", lambda: made.now)
-    yield made
-    providers.restore(saved)
-    database.dispose()
+from addon import usage
+from rules import draft_for_event, due_drafts
+from tests.integration.usage.agreements import NORTHWIND
+from tests.scenarios.time_payloads import clockify, toggl
+from tests.scenarios.usage_harness import at
 
 
 def only(drafts):
@@ -112,18 +52,21 @@ def test_a_week_of_time_from_two_tools_bills_what_a_bookkeeper_computes_by_hand(
     week.deliver("clockify", clockify("202", at(3, 14), "PT2H30M", at(3, 16, 30)), at(3, 16, 31))
     week.deliver("toggl", toggl(102, at(3, 14), 6300, changed=at(3, 17)), at(3, 17, 1))
     week.deliver("clockify", clockify("202", at(3, 14), "PT2H30M", at(3, 16, 30), deleted=True), at(3, 18))
-    assert week.raised == []
+    assert week.raised() == []
     # Wednesday: the entry that takes unbilled time to 10 hours raises the first crossing, once.
     crossing = week.deliver("toggl", toggl(103, at(4, 13), 10800, changed=at(4, 16, 2)), at(4, 16, 3))
-    [threshold] = crossing.raised
+    assert crossing.status == "done" and "raised threshold_crossed" in crossing.reason
+    [threshold] = week.raised()
     assert threshold.attributes["crossing"] == 1 and threshold.attributes["hours"] == "10.00"
     week.deliver("clockify", clockify("203", at(4, 17), "PT2H", at(4, 19)), at(4, 19, 1))
     # A redelivery, a late and older Toggl change, and work on a project nobody mapped yet.
     again = week.deliver("toggl", toggl(101, at(2, 14), 7200, changed=at(2, 16, 5), event_id=77), at(4, 19, 2))
     late = week.deliver("toggl", toggl(102, at(3, 14), 5400, changed=at(3, 16)), at(4, 19, 3))
     stray = week.deliver("toggl", toggl(109, at(4, 14), 3600, changed=at(4, 15), project=9999), at(4, 19, 4))
-    assert (again.recorded.outcome, late.recorded.outcome) == (Outcome.UNCHANGED, Outcome.STALE)
-    assert stray.recorded.agreement_id is None and len(week.raised) == 1
+    assert (again.status, again.reason) == ("ignored", "toggl:101 is unchanged since version 1")
+    assert late.status == "ignored" and "stale" in late.reason
+    assert stray.status == "done" and stray.reason.endswith("needs mapping (no project mapping for its keys)")
+    assert len(week.raised()) == 1
 
     rule = week.agreement.rule_in_effect("ten-hours", date(2026, 3, 4))
     first = week.bill(lambda unbilled: draft_for_event(threshold, week.agreement, rule, usage=unbilled,
@@ -145,9 +88,9 @@ def test_a_week_of_time_from_two_tools_bills_what_a_bookkeeper_computes_by_hand(
     week.deliver("toggl", toggl(105, at(6, 13), 4320, changed=at(6, 14, 13)), at(6, 14, 14))
     week.deliver("clockify", clockify("205", at(6, 15), "PT1H30M", at(6, 16, 30)), at(6, 16, 31))
     week.deliver("toggl", toggl(103, at(4, 13), 9900, changed=at(6, 18)), at(6, 18, 1))
-    assert len(week.raised) == 1  # 4.50 h since invoice #1: no second crossing
+    assert len(week.raised()) == 1  # 4.50 h since invoice #1: no second crossing
 
-    with week.database.unit_of_work() as session:
+    with week.container.unit_of_work() as session:
         statuses = {line.source_id: line.status for line in usage.list_usage(session, week.company_id)}
     assert statuses == {"101": "changed after billing", "102": "billed", "103": "changed after billing",
                         "104": "unbilled", "105": "unbilled", "109": "needs mapping", "201": "billed",
@@ -181,7 +124,7 @@ def test_a_week_of_time_from_two_tools_bills_what_a_bookkeeper_computes_by_hand(
     assert hours == {"toggl": Decimal("10.75"), "clockify": Decimal("5.75")}
     assert billed == {"toggl": Decimal("1720.00"), "clockify": Decimal("833.75")}
     assert first.total + month_end.total == Decimal("2553.75")
-    with week.database.unit_of_work() as session:
+    with week.container.unit_of_work() as session:
         assert usage.unbilled(session, week.company_id, NORTHWIND) == []
         [waiting] = usage.list_usage(session, week.company_id, needs_mapping=True)
     assert (waiting.source, waiting.source_id, waiting.hours) == ("toggl", "109", Decimal("1.000000"))
