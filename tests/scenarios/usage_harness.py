@@ -81,7 +81,7 @@ class Week:
 @pytest.fixture
 def week(tmp_path, database_url, redis_url, monkeypatch):
     container = bootstrap.build(make_settings(tmp_path, database_url, redis_url))
-    saved = providers.snapshot()  # after the build, which wires intake's mappings and agreements in
+    saved = providers.snapshot()
     migrate.upgrade(container.database)
     bootstrap.set_current(container)
     with container.unit_of_work() as session:
