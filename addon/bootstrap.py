@@ -79,7 +79,8 @@ class Container:
         """Ingest endpoints and their secrets."""
         from addon.endpoints import Endpoints
 
-        return Endpoints(self.database, self.vault, self.audit, self.settings.web_url)
+        return Endpoints(self.database, self.vault, self.audit, self.settings.web_url,
+                         cache_seconds=self.settings.endpoint_cache)
 
     @cached_property
     def mappings(self):
