@@ -19,15 +19,17 @@ from tests.integration.intake.helpers import period_closed, store_events, time_l
 
 @pytest.fixture
 def handlers():
-    """Register handlers for a test; all of them removed afterwards."""
-    kinds = []
+    """Register handlers for a test; the handlers registered before (e.g. the usage ledger's) come back after."""
+    before = {kind: eventflow.handler_for(kind) for kind in EventKind}
 
     def register(kind, handler):
         eventflow.register_handler(kind, handler, replace=True)
-        kinds.append(kind)
 
     yield register
-    eventflow.unregister_handler(kinds)
+    for kind, handler in before.items():
+        eventflow.unregister_handler(kind)
+        if handler is not None:
+            eventflow.register_handler(kind, handler)
 
 
 def _row(container, event_id) -> EventRecord:
