@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from rq import SimpleWorker
 
-from addon import bootstrap, inbox
+from addon import bootstrap
 from addon.models.inbox import Endpoint
 from connectors import generic
 from tests.integration.connection.test_cli import run
@@ -53,13 +53,13 @@ def test_import_create_send_and_see_the_stored_event_then_replay_it(cli_company,
     delivery_id = out.split()[0]
     assert "generic" in out and "processed" in out and "1 event(s)" in out
     code, out, _ = run(capsys, "events", "list", "--company", cli_company.id)
-    assert "time_logged" in out and "generic:entry-1" in out and "needs mapping" in out
+    assert "time_logged" in out and "generic:entry-1" in out and "needs mapping" in out  # the usage ledger took it
     code, out, err = run(capsys, "inbox", "show", delivery_id, "--company", cli_company.id)
     assert err == ""
     assert '"zap-1"' in out and "autobill-signature:" in out
     code, out, _ = run(capsys, "replay", delivery_id, "--company", cli_company.id, "--as", "ann")
     assert code == 0 and out.splitlines()[0] == f"{delivery_id}  processed  1 event(s)"
-    assert "time_logged  ignored  generic:entry-1 is unchanged since version 1" in out
+    assert "time_logged  done  usage generic:entry-1 version 1 already recorded from this event" in out
     code, out, _ = run(capsys, "events", "list", "--company", cli_company.id)
     assert len(out.splitlines()) == 1  # replaying stored nothing twice
     code, _, err = run(capsys, "replay", "dl_nope", "--company", cli_company.id)
@@ -105,23 +105,3 @@ def test_a_secret_autobill_makes_or_a_handshake_brings_cannot_be_passed_in(cli_c
     monkeypatch.setattr("sys.stdin", io.StringIO("my-own-secret\n"))
     code, _, err = run(capsys, "endpoints", "create", "--company", cli_company.id, "--source", source, "--secret-stdin")
     assert code == 2 and "do not pass one" in err
-
-
-def test_past_events_are_backfilled_from_json_lines_once_with_bad_lines_reported(cli_company, capsys):
-    fixture = Path(__file__).parents[2] / "fixtures" / "generic" / "backfill.jsonl"
-    code, _, err = run(capsys, "events", "backfill", str(fixture), "--company", cli_company.id, "--as", "ann")
-    assert code == 2 and "create one with autobill endpoints create --source generic" in err
-    run(capsys, "endpoints", "create", "--company", cli_company.id, "--source", "generic")
-    code, out, err = run(capsys, "events", "backfill", str(fixture), "--company", cli_company.id, "--as", "ann")
-    assert code == 1 and out == "stored 3 new, 0 already stored, 2 refused\n"
-    assert err.splitlines() == ["line 3: line 3 has unknown field(s): ammount",
-                                "line 5: body is not JSON: Expecting value at line 1 column 1"]
-    code, out, _ = run(capsys, "events", "backfill", str(fixture), "--company", cli_company.id, "--as", "ann")
-    assert out == "stored 0 new, 3 already stored, 2 refused\n"
-    container = bootstrap.current()
-    for delivery in inbox.deliveries(container, cli_company.id):
-        inbox.run_delivery(container, delivery.id)
-    events = {(e.kind, e.source_object_id) for e in inbox.events(container, cli_company.id)}
-    assert events == {("deal_won", "crm-deal-1001"), ("time_logged", "ts-1"), ("contract_ended", "contract-9")}
-    [deal] = [e for e in inbox.events(container, cli_company.id) if e.kind == "deal_won"]
-    assert json.loads(deal.payload)["amount"] == "4800.00"
