@@ -1,0 +1,17 @@
+"""Registers postings with the rest of autobill: the posting sweeper on tick.
+
+Listed in ``bootstrap.FEATURE_MODULES``; importing it registers, once per process.
+"""
+
+from __future__ import annotations
+
+from addon import tick
+
+
+def _sweep(ctx) -> dict:
+    from addon.postings.sweeper import sweep_postings
+
+    return sweep_postings(ctx.container, ctx.now)
+
+
+tick.register("postings.sweep", _sweep)
