@@ -27,7 +27,7 @@ def _fault(fault: faults.QBOFault, realm_or_world) -> Response:
     return Response(fault.status, faults.fault_body(fault, realm_or_world.clock.now()), JSON)
 
 
-def route_of(method: str, parts: list[str]) -> str:
+def route_of(parts: list[str]) -> str:
     """The route name faults and counters use (``invoice``, ``invoice/send``, ``query`` ...)."""
     if not parts:
         return ""
@@ -49,14 +49,15 @@ def handle(world, req: Request) -> Response:
         grant, why = world.tokens.grant_for_access(auth[7:].strip())
     realm = world.realms.get(realm_id)
     if grant is None:
-        world.counters["unauthorized"] += 1
+        with world.lock:
+            world.counters["unauthorized"] += 1
         if realm is not None:
-            realm.counters["unauthorized"] += 1
+            realm.count("unauthorized")
         return Response(401, faults.unauthorized_body(world.clock.now(), why), JSON,
                         [("WWW-Authenticate", 'Bearer realm="Intuit", error="invalid_token"')] + _tid(world))
     if realm is None or grant.realm_id != realm_id:
         return Response(403, faults.forbidden_body(world.clock.now()), JSON, _tid(world))
-    route = route_of(req.method, parts)
+    route = route_of(parts)
     operation = req.arg("operation")
     body = None
     cost, is_batch = 1, route == "batch" and req.method == "POST"
@@ -68,27 +69,24 @@ def handle(world, req: Request) -> Response:
         except (ValueError, faults.QBOFault):
             cost = 1
     if not realm.throttle.admit(world.clock.timestamp(), cost, is_batch):
-        realm.counters["throttled"] += 1
+        realm.count("throttled")
         return Response(429, faults.throttled_body(world.clock.now()), "application/xml", _tid(world))
     try:
         rule, extra = chaos.pick([realm.fault_rules, world.fault_rules], req.method, route, operation, world.random)
         delay = world.latency_ms / 1000.0 + extra
         if delay > 0:
             time.sleep(delay)
-        realm.counters["requests"] += 1
-        by_route = realm.counters["by_route"]
-        key = f"{req.method} {route}"
-        by_route[key] = by_route.get(key, 0) + 1
+        realm.count("requests", route=f"{req.method} {route}")
         if rule is not None and rule.mode == "error":
-            realm.counters["faults_injected"] += 1
+            realm.count("faults_injected")
             response = chaos.error_response(rule, world.clock.now())
         elif rule is not None and rule.mode == "drop":
-            realm.counters["faults_injected"] += 1
+            realm.count("faults_injected")
             return Response(drop=True)
         else:
             response = _serve(world, realm, req, parts, route, body)
             if rule is not None and rule.mode == "commit_then_drop":
-                realm.counters["faults_injected"] += 1
+                realm.count("faults_injected")
                 return Response(drop=True)
         response.headers.extend(_tid(world))
         return response
@@ -151,7 +149,7 @@ def _write(world, realm, req: Request, parts: list[str], route: str, body) -> Re
         if rid:
             remembered = realm.recall(key, world.clock.timestamp())
             if remembered is not None:
-                realm.counters["replays"] += 1
+                realm.count("replays")
                 return Response(remembered[0], remembered[1], remembered[2])
         response = _perform(realm, req, parts, route, body)
         if rid and response.status == 200:

@@ -137,7 +137,7 @@ def _realm_route(emulator, realm, req: Request, rest: list[str]):
                                              str(scopes).split())
         return {**tokens, "realmId": realm.id}
     if what == "counters" and method == "GET":
-        return {**realm.counters, "concurrent_peak": realm.throttle.peak, "in_flight": realm.throttle.in_flight}
+        return {**realm.counter_snapshot(), "concurrent_peak": realm.throttle.peak, "in_flight": realm.throttle.in_flight}
     if what == "limits":
         if method == "POST":
             realm.throttle.limits = Limits.from_dict(_body(req), realm.throttle.limits)

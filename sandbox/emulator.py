@@ -30,10 +30,15 @@ class Emulator:
         self.snapshot_path = Path(snapshot_path) if snapshot_path else None
         self.demo_realm_id: str | None = None
         restored = self.snapshot_path is not None and snapshot.load(self.world, self.snapshot_path)
-        self.world.register_app(client_id, client_secret, redirect_uris=redirect_uris,
-                                webhook_url=self.world.options["webhook_url"],
-                                verifier_token=self.world.options["webhook_verifier"],
-                                webhook_format=self.world.options["webhook_format"])
+        options = self.world.options
+        settings = {}
+        known = client_id in self.world.apps  # restored: keep what was registered unless told otherwise
+        if redirect_uris is not None or not known:
+            settings["redirect_uris"] = redirect_uris
+        if options["webhook_url"] is not None or not known:
+            settings.update(webhook_url=options["webhook_url"], verifier_token=options["webhook_verifier"],
+                            webhook_format=options["webhook_format"])
+        self.world.register_app(client_id, client_secret, **settings)
         if seed_demo and not restored:
             self.demo_realm_id = self.world.create_realm(DEMO_COMPANY, "demo").id
         elif restored and self.world.realms:

@@ -112,6 +112,11 @@ def unsupported(path: str, full_url: str = "") -> QBOFault:
                     f"{full_url or path} is not supported.")
 
 
+def operation_unsupported(operation: str, entity: str, hint: str = "") -> QBOFault:
+    """500 (as a 400 Fault): an operation the entity does not have (create a TaxCode, delete a Customer)."""
+    return QBOFault("500", "Unsupported Operation", f"Operation {operation} is not supported for {entity}.{hint}")
+
+
 def query_parse(detail: str) -> QBOFault:
     """4000: the query does not parse."""
     return QBOFault("4000", "Error parsing query", f"QueryParserError: {detail}")

@@ -12,8 +12,9 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from http.server import ThreadingHTTPServer
+from socketserver import StreamRequestHandler
+from urllib.parse import parse_qs
 
 from sandbox import jsonio
 
@@ -41,7 +42,7 @@ class Request:
         return values[0] if values else None
 
     def header(self, name: str, default: str = "") -> str:
-        """A request header's value."""
+        """A request header's value (names compared without regard to case)."""
         return self.headers.get(name, default)
 
 
@@ -71,11 +72,31 @@ def redirect(location: str) -> Response:
     return Response(302, b"", "text/plain", [("Location", location)])
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "sandbox-qbo"
-    sys_version = ""
+class Headers(dict):
+    """Request headers, looked up without regard to case (keys are stored lower-cased)."""
+
+    def get(self, name: str, default=None):
+        """The header's value, or ``default``."""
+        return super().get(name.lower(), default)
+
+    def __getitem__(self, name: str):
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name) -> bool:
+        return super().__contains__(name.lower())
+
+
+_REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+class _Handler(StreamRequestHandler):
+    """HTTP/1.1 with keep-alive, parsed by hand: the stdlib handler's email-based parsing costs more
+    than the emulator's own work on most requests."""
+
     timeout = 120  # QuickBooks times requests out after 120 s
+    wbufsize = 0
 
     def setup(self) -> None:
         super().setup()
@@ -84,62 +105,84 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         try:
             super().finish()
+        except OSError:
+            pass
         finally:
             self.server.track(self.connection, False)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s - %s", self.address_string(), format % args)
+    def handle(self) -> None:
+        try:
+            while self._one():
+                pass
+        except (OSError, ValueError):
+            pass
 
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+    def _one(self) -> bool:
+        line = self.rfile.readline(65537)
+        if not line:
+            return False
+        parts = line.decode("latin-1").split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/"):
+            self._send(Response(400, b"bad request line", "text/plain"), close=True)
+            return False
+        method, target, version = parts
+        headers = Headers()
+        while True:
+            raw = self.rfile.readline(65537)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = raw.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = self._body(headers)
+        connection = headers.get("connection", "").lower()
+        keep = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
+        if body is None:
+            self._send(json_response({"error": "request body too large"}, 413), close=True)
+            return False
+        path, _, query = target.partition("?")
+        host = headers.get("host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        request = Request(method, path or "/", parse_qs(query, keep_blank_values=True) if query else {},
+                          headers, body, f"http://{host}")
+        try:
+            response = self.server.dispatch(request)
+        except Exception:  # noqa: BLE001 - a bug must still answer like QuickBooks, not with a traceback
+            log.exception("unexpected error serving %s %s", method, path)
+            response = self.server.internal_error()
+        if response.drop:
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return False
+        self._send(response, close=not keep, head=method == "HEAD")
+        return keep
+
+    def _body(self, headers: Headers) -> bytes | None:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            chunks, total = [], 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     self.rfile.readline()
                     return b"".join(chunks)
+                total += size
+                if total > MAX_BODY:
+                    return None
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
+        length = int(headers.get("content-length") or 0)
         if length > MAX_BODY:
             return None
         return self.rfile.read(length) if length else b""
 
-    def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except (ValueError, OSError):
-            self.close_connection = True
-            return
-        parts = urlsplit(self.path)
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        request = Request(self.command, parts.path or "/", parse_qs(parts.query, keep_blank_values=True),
-                          self.headers, body or b"", f"http://{host}")
-        if body is None:
-            response = json_response({"error": "request body too large"}, 413)
-        else:
-            try:
-                response = self.server.dispatch(request)
-            except Exception:  # noqa: BLE001 - a bug must still answer like QuickBooks, not with a traceback
-                log.exception("unexpected error serving %s %s", self.command, parts.path)
-                response = self.server.internal_error()
-        if response.drop:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+    def _send(self, response: Response, close: bool = False, head: bool = False) -> None:
+        lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Status')}",
+                 f"Content-Type: {response.content_type}", f"Content-Length: {len(response.body)}"]
+        lines += [f"{name}: {value}" for name, value in response.headers]
+        if close:
+            lines.append("Connection: close")
+        payload = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.connection.sendall(payload if head else payload + response.body)
 
 
 class Server(ThreadingHTTPServer):

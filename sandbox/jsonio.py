@@ -14,6 +14,7 @@ from typing import Any
 _MARK = "\x00D"
 _MARKED = re.compile(r'"\\u0000D(-?[0-9.]+(?:E[-+]?[0-9]+)?)"')
 CENT = Decimal("0.01")
+LIMIT = Decimal("1e15")  # QuickBooks amounts have at most 15 integer digits
 
 
 def _default(value: Any) -> Any:
@@ -60,8 +61,8 @@ def to_decimal(value: Any) -> Decimal | None:
             raise ValueError(f"not a number: {value!r}") from None
     else:
         raise ValueError(f"not a number: {value!r}")
-    if not result.is_finite():
-        raise ValueError(f"not a number: {value!r}")
+    if not result.is_finite() or abs(result) >= LIMIT:
+        raise ValueError(f"not a number QuickBooks can store: {value!r}")
     return result
 
 

@@ -85,18 +85,6 @@ class Throttle:
                 self.peak = self.in_flight
             return True
 
-    def charge(self, now: float, cost: int) -> bool:
-        """Charge ``cost`` more units to the minute window of an admitted request, if they fit."""
-        if not self.limits.per_minute or cost <= 0:
-            return True
-        with self._lock:
-            self._prune(now)
-            if self._minute_sum + cost > self.limits.per_minute:
-                return False
-            self._minute.append((now, cost))
-            self._minute_sum += cost
-            return True
-
     def release(self) -> None:
         """Give back the concurrency slot of a finished request."""
         with self._lock:

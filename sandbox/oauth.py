@@ -79,7 +79,7 @@ def handle(emulator, req: Request) -> Response:
 
 def _route(emulator, req: Request, name: str | None) -> Response:
     world = emulator.world
-    if req.path == "/.well-known/openid_configuration":
+    if req.path.rstrip("/") == "/.well-known/openid_configuration":
         return json_response(discovery(emulator.base_url(req)))
     if req.path == "/op/v1/jwks":
         return json_response({"keys": []})

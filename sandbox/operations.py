@@ -47,7 +47,7 @@ def save(realm, spec: EntitySpec, body, options: dict | None = None) -> dict:
 def create(realm, spec: EntitySpec, body, options: dict | None = None) -> dict:
     """A new object from ``body``."""
     if not spec.creatable:
-        raise faults.unsupported(f"/{spec.path}", "create is not supported for " + spec.name)
+        raise faults.operation_unsupported("Create", spec.name)
     with realm.lock:
         fields = clean_body(body, spec)
         for key in SERVER_FIELDS:
@@ -74,7 +74,7 @@ def update(realm, spec: EntitySpec, body, options: dict | None = None) -> dict:
         elif spec.name == "CompanyInfo":
             obj = company.merge_company_info(stored, fields, sparse)
         elif spec.name in ("TaxCode", "TaxRate"):
-            raise faults.unsupported(f"/{spec.path}", f"update is not supported for {spec.name}")
+            raise faults.operation_unsupported("Update", spec.name)
         else:
             if sparse:
                 merged = copy.deepcopy(stored)
@@ -94,7 +94,7 @@ def update(realm, spec: EntitySpec, body, options: dict | None = None) -> dict:
 def delete(realm, spec: EntitySpec, body) -> dict:
     """Delete a transaction (name lists are made inactive instead, as in QuickBooks)."""
     if not spec.deletable:
-        raise faults.unsupported(f"/{spec.path}", f"delete is not supported for {spec.name}; set Active to false")
+        raise faults.operation_unsupported("Delete", spec.name, " Make it inactive instead (Active false).")
     with realm.lock:
         ident = object_id(body, spec)
         stored = read(realm, spec, ident)
@@ -110,7 +110,7 @@ def delete(realm, spec: EntitySpec, body) -> dict:
 def void(realm, spec: EntitySpec, body) -> dict:
     """Void an Invoice (``operation=void``) or a Payment (``operation=update&include=void``)."""
     if spec.name not in ("Invoice", "Payment"):
-        raise faults.unsupported(f"/{spec.path}", f"void is not supported for {spec.name}")
+        raise faults.operation_unsupported("Void", spec.name)
     with realm.lock:
         ident = object_id(body, spec)
         stored = read(realm, spec, ident)

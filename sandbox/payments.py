@@ -154,14 +154,15 @@ def refresh_balance(realm, customer_id: str) -> None:
     if customer is None:
         return
     balance = ZERO
-    for invoice in realm.objects["Invoice"].values():
-        if invoice["CustomerRef"]["value"] == customer_id:
-            balance += invoice.get("Balance", ZERO)
-    for memo in realm.objects["CreditMemo"].values():
-        if memo["CustomerRef"]["value"] == customer_id:
-            balance -= memo.get("Balance", ZERO)
-    for payment in realm.objects["Payment"].values():
-        if payment["CustomerRef"]["value"] == customer_id:
-            balance -= payment.get("UnappliedAmt", ZERO)
+    for entity, ident in realm.by_customer.get(customer_id, ()):
+        obj = realm.objects[entity].get(ident)
+        if obj is None:
+            continue
+        if entity == "Invoice":
+            balance += obj.get("Balance", ZERO)
+        elif entity == "CreditMemo":
+            balance -= obj.get("Balance", ZERO)
+        else:
+            balance -= obj.get("UnappliedAmt", ZERO)
     customer["Balance"] = customer["BalanceWithJobs"] = balance
     realm.version += 1

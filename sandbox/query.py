@@ -46,6 +46,8 @@ class Query:
 
 
 class _Tokens:
+    """The query's tokens with a cursor; errors name the token and column like QBO's parser."""
+
     def __init__(self, sql: str):
         self.items: list[tuple[str, str, int]] = []
         pos = 0
@@ -162,6 +164,24 @@ def _literal(toks: _Tokens) -> Any:
     toks.fail("a quoted value")
 
 
+NUMERIC = {"TotalAmt", "Balance", "CurrentBalance", "UnitPrice"}
+
+
+def _checked(name: str, literal: Any) -> Any:
+    """Refuse a literal that can never compare with the field (QuickBooks checks these up front)."""
+    if name.startswith("MetaData."):
+        try:
+            parse_instant(str(literal))
+        except ValueError:
+            raise faults.query_invalid(f"{literal!r} is not a valid date-time for {name}") from None
+    elif name in NUMERIC:
+        try:
+            Decimal(str(literal))
+        except InvalidOperation:
+            raise faults.query_invalid(f"{literal!r} is not a valid number for {name}") from None
+    return literal
+
+
 def _condition(toks: _Tokens, spec: EntitySpec) -> tuple[str, str, Any]:
     name = _field(spec, toks.take("word"))
     if toks.keyword("in"):
@@ -171,7 +191,7 @@ def _condition(toks: _Tokens, spec: EntitySpec) -> tuple[str, str, Any]:
             toks.i += 1
             values.append(_literal(toks))
         toks.take("punct", ")")
-        return name, "in", values
+        return name, "in", [_checked(name, v) for v in values]
     if toks.keyword("like"):
         pattern = _literal(toks)
         if not isinstance(pattern, str):
@@ -183,7 +203,7 @@ def _condition(toks: _Tokens, spec: EntitySpec) -> tuple[str, str, Any]:
         toks.fail("an operator")
     toks.i += 1
     op = "!=" if tok[1] == "<>" else tok[1]
-    return name, op, _literal(toks)
+    return name, op, _checked(name, _literal(toks))
 
 
 def _value(obj: dict, name: str) -> Any:

@@ -15,6 +15,7 @@ from sandbox.clock import Clock, qbo_time
 from sandbox.limits import Limits, Throttle
 from sandbox.schema import SPECS
 
+TRANSACTIONS = ("Invoice", "CreditMemo", "Payment")
 EventSink = Callable[[str, str, str, str, float], None]  # realm_id, entity, id, operation, timestamp
 
 
@@ -47,9 +48,33 @@ class Realm:
         self.fault_rules: list = []
         self.outbox: list[dict] = []
         self.voided: set[tuple[str, str]] = set()
+        self.by_customer: dict[str, set[tuple[str, str]]] = {}  # customer id -> its transactions
+        self._txn_customer: dict[tuple[str, str], str] = {}
         self.settings: dict[str, Any] = {"default_tax_code": None, "email_user": "root"}
         self.sink = sink
         self.version = 0  # bumped on every change; the snapshot writer watches it
+        self._count_lock = threading.Lock()
+
+    def count(self, name: str, by: int = 1, route: str | None = None) -> None:
+        """Add to a counter (thread-safe: tests compare exact counts after concurrent calls)."""
+        with self._count_lock:
+            if route is not None:
+                routes = self.counters["by_route"]
+                routes[route] = routes.get(route, 0) + by
+            self.counters[name] += by
+
+    def counter_snapshot(self) -> dict[str, Any]:
+        """A consistent copy of the counters."""
+        with self._count_lock:
+            return copy.deepcopy(self.counters)
+
+    def count_grant(self, kind: str | None) -> None:
+        """Count a token grant by type, or an invalid_grant when ``kind`` is None."""
+        with self._count_lock:
+            if kind is None:
+                self.counters["invalid_grant"] += 1
+            else:
+                self.counters["token_grants"][kind] += 1
 
     # -- time -------------------------------------------------------------------------------------
     def stamp(self) -> tuple[float, str]:
@@ -110,8 +135,29 @@ class Realm:
     def changed(self, entity: str, ident: str, operation: str, ts: float, emit: bool = True) -> None:
         """Note a change for the snapshot writer and, unless told not to, for webhooks."""
         self.version += 1
+        if entity in TRANSACTIONS:
+            self._index(entity, ident)
         if emit and self.sink is not None:
             self.sink(self.id, entity, ident, operation, ts)
+
+    def _index(self, entity: str, ident: str) -> None:
+        key = (entity, ident)
+        obj = self.objects[entity].get(ident)
+        customer = ((obj or {}).get("CustomerRef") or {}).get("value")
+        previous = self._txn_customer.pop(key, None)
+        if previous is not None:
+            self.by_customer.get(previous, set()).discard(key)
+        if customer is not None:
+            self._txn_customer[key] = customer
+            self.by_customer.setdefault(customer, set()).add(key)
+
+    def reindex(self) -> None:
+        """Rebuild the customer index (after loading a snapshot)."""
+        self.by_customer.clear()
+        self._txn_customer.clear()
+        for entity in TRANSACTIONS:
+            for ident in self.objects[entity]:
+                self._index(entity, ident)
 
     # -- doc numbers ------------------------------------------------------------------------------
     def next_doc_number(self, entity: str) -> str:

@@ -16,7 +16,7 @@ from sandbox import faults
 from sandbox.clock import qbo_time
 from sandbox.names import currency_ref, number_addresses
 from sandbox.totals import ZERO, compute_lines
-from sandbox.values import boolean, decimal, iso_date, resolve, text
+from sandbox.values import boolean, decimal, iso_date, ref_id, resolve, text
 
 EMAIL_STATUSES = ("NotSet", "NeedToSend", "EmailSent")
 PRINT_STATUSES = ("NotSet", "NeedToPrint", "PrintComplete")
@@ -48,7 +48,7 @@ def prepare_sale(realm, entity: str, obj: dict, existing: dict | None, allow_dup
     """An Invoice or CreditMemo with lines, totals, dates, addresses and numbers filled in."""
     if existing is not None and (entity, existing["Id"]) in realm.voided:
         raise faults.business("This transaction has been voided and can no longer be changed")
-    if obj.get("CustomerRef") in (None, "") or not (obj.get("CustomerRef") or {}).get("value"):
+    if not ref_id(obj.get("CustomerRef"), "CustomerRef"):
         raise faults.required("CustomerRef")
     obj["CustomerRef"] = resolve(realm, "Customer", obj["CustomerRef"], "CustomerRef")
     customer = realm.get("Customer", obj["CustomerRef"]["value"])
@@ -228,5 +228,5 @@ def send_sale(realm, entity: str, obj: dict, send_to: str | None) -> dict:
         "sentAt": moment.isoformat(), "status": "delivered" if ok else "failed",
         "error": None if ok else f"Undeliverable address: {address}", "attachment": f"{entity.lower()}-{number}.pdf",
     })
-    realm.counters["emails_sent"] += 1
+    realm.count("emails_sent")
     return obj

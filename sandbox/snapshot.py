@@ -80,6 +80,7 @@ def load(world, path: Path) -> bool:
             realm.voided = {tuple(v) for v in item["voided"]}
             ttl = item["requestid_ttl"]
             realm.requestid_ttl = None if ttl is None else float(ttl)
+            realm.reindex()
             world.realms[realm.id] = realm
         store = world.tokens
         for grant in data["grants"]:

@@ -223,13 +223,13 @@ class TokenStore:
         app.counters["token_grants"][kind] += 1
         realm = self.world.realms.get(realm_id) if realm_id else None
         if realm is not None:
-            realm.counters["token_grants"][kind] += 1
+            realm.count_grant(kind)
 
     def _invalid(self, app: App, realm_id: str | None, why: str) -> OAuthError:
         app.counters["invalid_grant"] += 1
         realm = self.world.realms.get(realm_id) if realm_id else None
         if realm is not None:
-            realm.counters["invalid_grant"] += 1
+            realm.count_grant(None)
         else:
             self.world.counters["invalid_grant"] += 1
         return OAuthError(400, "invalid_grant", why)

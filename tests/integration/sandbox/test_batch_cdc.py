@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import requests
 from quickbooks.batch import batch_create, batch_delete, batch_update
 from quickbooks.cdc import change_data_capture
 from quickbooks.objects.company_info import CompanyInfo
@@ -109,3 +110,13 @@ def test_another_currency_needs_multicurrency(company):
         "CustomerRef": {"value": customer["Id"]}, "CurrencyRef": {"value": "EUR"}, "ExchangeRate": "1.10",
         "Line": [{"DetailType": "SalesItemLineDetail", "Amount": "100", "SalesItemLineDetail": {}}]}).json()
     assert invoice["Invoice"]["HomeTotalAmt"] == 110
+
+
+def test_the_home_currency_set_through_the_control_api_is_the_default_currency(company):
+    answer = company.emulator.control.preferences(company.realm_id, home_currency="CAD")
+    assert answer["Preferences"]["CurrencyPrefs"]["HomeCurrency"] == {"value": "CAD"}
+    customer = company.raw("POST", "customer", json={"DisplayName": "Maple IT"}).json()["Customer"]
+    assert customer["CurrencyRef"] == {"value": "CAD", "name": "Canadian Dollar"}
+    refused = requests.post(f"{company.emulator.url}/_sandbox/realms/{company.realm_id}/preferences",
+                            json={"home_currency": "dollars"}, timeout=10)
+    assert refused.status_code == 400

@@ -34,6 +34,8 @@ def test_intuitlib_reads_the_discovery_document_given_as_its_environment(emulato
     assert client.token_endpoint == f"{emulator.url}/oauth2/v1/tokens/bearer"
     assert client.revoke_endpoint == f"{emulator.url}/oauth2/v1/tokens/revoke"
     assert client.user_info_url == f"{emulator.url}/v1/openid_connect/userinfo"
+    # Intuit's own discovery URLs end with a slash; that form is answered too.
+    assert requests.get(emulator.discovery_url + "/", timeout=10).json()["issuer"] == f"{emulator.url}/op/v1"
 
 
 def test_a_person_picks_a_company_and_the_code_exchanges_for_tokens(emulator):

@@ -132,3 +132,18 @@ def test_requestid_memory_can_be_switched_off_or_limited(company):
     body = {"DisplayName": "Memory Two"}
     company.raw("POST", "customer", params={"requestid": "m-2"}, json=body)
     assert company.raw("POST", "customer", params={"requestid": "m-2"}, json=body).status_code == 400
+
+
+def test_an_invoice_read_and_saved_back_by_python_quickbooks_keeps_its_totals(company):
+    created = company.raw("POST", "invoice", json={"CustomerRef": {"value": "1"}, "Line": [
+        {"DetailType": "SalesItemLineDetail", "Amount": "1000", "SalesItemLineDetail": {"ItemRef": {"value": "3"}}},
+        {"DetailType": "SalesItemLineDetail", "Amount": "290", "SalesItemLineDetail": {
+            "ItemRef": {"value": "2"}, "Qty": 2, "UnitPrice": "145"}},
+        {"DetailType": "DiscountLineDetail", "Amount": "50", "DiscountLineDetail": {"PercentBased": False}}]}).json()
+    before = created["Invoice"]
+    invoice = Invoice.get(before["Id"], qb=company.qb)
+    invoice.PrivateNote = "round trip"
+    after = invoice.save(qb=company.qb)
+    assert after.TotalAmt == before["TotalAmt"] and after.SyncToken == "1"
+    assert [line.DetailType for line in after.Line] == [line["DetailType"] for line in before["Line"]]
+    assert after.TxnTaxDetail.TotalTax == before["TxnTaxDetail"]["TotalTax"] == 82.5
