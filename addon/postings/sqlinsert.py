@@ -19,7 +19,10 @@ def insert_unless_present(session: Session, model: Any, values: Mapping[str, Any
     Two processes inserting the same key at once never fail: exactly one of them inserts.
     """
     statement = _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-    return session.execute(statement).rowcount == 1
+    # RETURNING says whether this statement inserted: with a generated key, PostgreSQL's driver reports
+    # no row count for an insert.
+    statement = statement.returning(*model.__table__.primary_key.columns)
+    return session.connection().execute(statement).first() is not None
 
 
 def upsert(session: Session, model: Any, values: Mapping[str, Any], unique: Sequence[str],
@@ -28,4 +31,4 @@ def upsert(session: Session, model: Any, values: Mapping[str, Any], unique: Sequ
     statement = _insert(session, model).values(**values)
     statement = statement.on_conflict_do_update(index_elements=list(unique),
                                                 set_={name: statement.excluded[name] for name in update})
-    session.execute(statement)
+    session.connection().execute(statement)
