@@ -13,7 +13,7 @@ from functools import cached_property
 from addon.config import Settings, load_settings
 
 # Modules that register tick tasks, jobs or CLI hooks when imported. Each feature adds itself.
-FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.postings_setup"]
+FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup", "addon.postings_setup"]
 
 QUEUES = ("tick", "events", "postings", "default")
 
@@ -73,6 +73,62 @@ class Container:
         from addon.budget import BudgetLimits, CompanyBudget
 
         return CompanyBudget(self.redis, BudgetLimits.from_settings(self.settings))
+
+    @cached_property
+    def endpoints(self):
+        """Ingest endpoints and their secrets."""
+        from addon.endpoints import Endpoints
+
+        return Endpoints(self.database, self.vault, self.audit, self.settings.web_url)
+
+    @cached_property
+    def mappings(self):
+        """Customer, item, project and milestone mappings."""
+        from addon.mappings import Mappings
+
+        return Mappings(self)
+
+    @cached_property
+    def agreements(self):
+        """Agreements and their versioned rules."""
+        from addon.agreements import Agreements
+
+        return Agreements(self)
+
+    @cached_property
+    def oauth(self):
+        """Intuit's OAuth service (the emulator's in demo mode)."""
+        from addon.quickbooks.oauth import IntuitOAuth
+
+        client_id, secret = self.settings.qbo_client_credentials
+        return IntuitOAuth(client_id, secret, self.settings.qbo_callback_url, self.settings.qbo_discovery,
+                           timeout=self.settings.qbo_request_timeout)
+
+    @cached_property
+    def tokens(self):
+        """Companies' tokens: encrypted store and single-flight refresh."""
+        from addon.tokens import TokenKeeper, TokenStore
+
+        return TokenKeeper(TokenStore(self.database, self.vault), self.oauth, self.redis, self.audit,
+                           refresh_margin=self.settings.token_refresh_margin,
+                           lock_timeout=self.settings.qbo_request_timeout + 30,
+                           lock_wait=self.settings.qbo_request_timeout + 10)
+
+    @cached_property
+    def _http(self):
+        from addon.quickbooks.client import BearerSession
+
+        return BearerSession()
+
+    def ledger(self, company_id: str):
+        """The ``LedgerGateway`` of one company (a new, cheap object; HTTP connections are pooled)."""
+        from addon.quickbooks.gateway import QuickBooksLedgerGateway
+
+        company = self.companies.get(company_id)
+        return QuickBooksLedgerGateway(
+            company.id, company.realm_id, self.tokens, self.budget, api_url=self.settings.qbo_api_url,
+            minor_version=self.settings.qbo_minor_version, timeout=self.settings.qbo_request_timeout,
+            session=self._http)
 
     def queue(self, name: str):
         """The RQ queue called ``name`` on this container's Redis."""

@@ -157,6 +157,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTOBILL_KEEPALIVE_IDLE", "keepalive_idle", 30 * 86400, _float,
             "refresh a company's tokens when they have not been refreshed for this long (30 days)",
             time_constant=True),
+    # Intake: the inbox, events and their retries
+    Setting("AUTOBILL_SWEEP_GRACE", "sweep_grace", 60, _float,
+            "how long a stored delivery or event may wait in its queue before the sweeper enqueues it again",
+            time_constant=True),
+    Setting("AUTOBILL_RETRY_BASE", "retry_base", 30, _float,
+            "first pause before an event whose enrichment or handler failed is tried again (doubles each time)",
+            time_constant=True),
+    Setting("AUTOBILL_RETRY_MAX", "retry_max", 3600, _float, "longest pause between two tries of one event",
+            time_constant=True),
+    Setting("AUTOBILL_RETRY_LIMIT", "retry_limit", 20, _int,
+            "tries before an event is marked failed (`autobill replay` runs it again)"),
+    Setting("AUTOBILL_IDLE_RETRY", "idle_retry", 3600, _float,
+            "how often an event that no handler takes yet is offered again", time_constant=True),
+    Setting("AUTOBILL_CUSTOMER_CLAIM_TIMEOUT", "customer_claim_timeout", 300, _float,
+            "how long one worker may hold the right to find or create a QuickBooks customer before another takes over",
+            time_constant=True),
+    Setting("AUTOBILL_CUSTOMER_WAIT", "customer_wait", 5, _float,
+            "how soon an event waiting for another worker's customer lookup is tried again", time_constant=True),
 )
 
 _BY_ATTR = {s.attr: s for s in SETTINGS}

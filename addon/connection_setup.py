@@ -1,11 +1,11 @@
-"""Registers the connection feature with the rest of autobill: its prepare step for ``autobill run``.
+"""Registers the connection feature with the rest of autobill: its prepare step and tick tasks.
 
 Listed in ``bootstrap.FEATURE_MODULES``; importing it registers, once per process.
 """
 
 from __future__ import annotations
 
-from addon import demo
+from addon import demo, keepalive, tick
 
 
 def prepare_database(container) -> list[str]:
@@ -20,3 +20,5 @@ def prepare_database(container) -> list[str]:
 
 if prepare_database not in demo.PREPARE_STEPS:
     demo.PREPARE_STEPS.insert(0, prepare_database)
+tick.register("qbo_keepalive", keepalive.keep_alive, every_minutes=60)
+tick.register("resume_parked_work", keepalive.resume_parked, every_minutes=1)

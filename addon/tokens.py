@@ -27,7 +27,7 @@ from addon.models.companies import Company, CompanyStatus, Connection
 from addon.oauth import OAuthClient, TokenGrant
 from addon.vault import Vault
 
-LOCK_POLL_SECONDS = 0.01
+LOCK_POLL_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class TokenStore:
                 row.access_expires_at, row.refreshed_at, company.status)
 
     def save(self, company_id: str, grant: TokenGrant, *, expected_version: int, now: datetime,
-             session=None) -> bool:
+             session=None, scopes: str | None = None) -> bool:
         """Store ``grant`` if the tokens are still at ``expected_version``; True when written."""
         values = {
             "access_token": self.vault.encrypt(grant.access_token),
@@ -77,6 +77,8 @@ class TokenStore:
             "refreshed_at": now,
             "version": expected_version + 1,
         }
+        if scopes is not None:
+            values["scopes"] = scopes
         statement = (update(Connection).where(Connection.company_id == company_id,
                                               Connection.version == expected_version).values(**values))
         if session is not None:

@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException
 
 from addon import bootstrap
 from addon.errors import AutobillError, Forbidden, InvalidInput, NotFound
+from addon.ledger.faults import AuthLost, Throttled, Transient
 
 log = logging.getLogger(__name__)
 
-_STATUS_FOR = {InvalidInput: 400, Forbidden: 403, NotFound: 404}
+_STATUS_FOR = {InvalidInput: 400, Forbidden: 403, NotFound: 404, AuthLost: 409, Throttled: 503, Transient: 502}
 
 
 def create_app(container: bootstrap.Container | None = None) -> Flask:

@@ -57,5 +57,24 @@ def grant_command(company_id: str, email: str, role: str) -> None:
     click.echo(f"{user.email} is now {role} of {company_id}")
 
 
+@companies_group.command("connect")
+@click.option("--emulator", is_flag=True, help="connect a company of the local QuickBooks emulator, headless")
+@click.option("--name", "company_name", default=None, help="name of a new emulator company (default: Demo IT Services)")
+@click.option("--realm", "realm_id", default=None, help="realm id of an existing emulator company instead")
+@click.option("--email", default="owner@demo.example", show_default=True, help="who signs in at the emulator")
+def connect_command(emulator: bool, company_name: str | None, realm_id: str | None, email: str) -> None:
+    """Connect a QuickBooks company (without a browser: --emulator)."""
+    if not emulator:
+        raise click.UsageError("only --emulator works without a browser; open the web app and click "
+                               "Connect to QuickBooks for a real company")
+    from addon.emulator_connect import connect_with_emulator
+
+    result = connect_with_emulator(_container(), company_name=company_name, realm_id=realm_id, email=email)
+    verb = "connected" if result.created else "reconnected"
+    click.echo(f"{verb} {_line(result.company)}")
+    click.echo(f"admin: {result.user.email} ({result.user.id})" +
+               (f"; {result.resumed_jobs} paused job(s) resumed" if result.resumed_jobs else ""))
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(companies_group)

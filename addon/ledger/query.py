@@ -20,9 +20,11 @@ FILTERABLE: dict[str, dict[str, str]] = {
                 "CustomerRef": "customer_id", "TotalAmt": "total", "Balance": "balance",
                 "MetaData.LastUpdatedTime": "updated_at"},
     "Customer": {"Id": "id", "DisplayName": "display_name", "CompanyName": "company_name", "Active": "active",
-                 "Balance": "balance"},
+                 "Balance": "balance", "PrimaryEmailAddr": "email"},
     "Item": {"Id": "id", "Name": "name", "Active": "active", "Type": "kind", "Sku": "sku"},
     "Payment": {"Id": "id", "CustomerRef": "customer_id", "TxnDate": "txn_date", "TotalAmt": "total"},
+    # Read by the adapter itself (an item needs an income account), not offered as typed records.
+    "Account": {"Id": "id", "Name": "name", "AccountType": "account_type", "Active": "active"},
 }
 OPERATORS = ("=", "<", ">", "<=", ">=", "in", "like")
 

@@ -11,7 +11,11 @@ import importlib
 
 from addon.models.base import Base, UTCDateTime, new_id
 
-MODEL_MODULES = ["addon.models.companies", "addon.models.audit", "addon.models.work", "addon.models.postings"]
+MODEL_MODULES = [
+    "addon.models.companies", "addon.models.audit", "addon.models.work",
+    "addon.models.inbox", "addon.models.events", "addon.models.mappings", "addon.models.agreements",
+    "addon.models.postings",
+]
 
 for _name in MODEL_MODULES:
     importlib.import_module(_name)

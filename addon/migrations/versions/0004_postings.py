@@ -1,7 +1,7 @@
 """Postings: drafts on their way into QuickBooks (unique business key), the item cache, billing cursors.
 
 Revision ID: 0004_postings
-Revises: 0001_connection
+Revises: 0002_intake
 Create Date: 2026-01-19
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from addon.models.base import UTCDateTime
 
 revision = "0004_postings"
-down_revision = "0001_connection"
+down_revision = "0002_intake"
 branch_labels = None
 depends_on = None
 

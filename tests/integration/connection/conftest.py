@@ -50,3 +50,25 @@ def add_company(container, name="Northwind IT", realm="9130357766371046", enviro
     with container.unit_of_work() as session:
         return create_company(session, environment=environment, realm_id=realm, name=name,
                               now=datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+
+
+def emulator_container(tmp_path, database_url, redis_url, emulator, **extra):
+    """A migrated demo-mode container whose QuickBooks is ``emulator``."""
+    port = emulator.url.rsplit(":", 1)[1]
+    made = bootstrap.build(make_settings(tmp_path, database_url, redis_url, AUTOBILL_SANDBOX_PORT=port, **extra))
+    migrate.upgrade(made.database)
+    return made
+
+
+def connect_realm(container, emulator, realm_id, name="Northwind IT"):
+    """A company for ``realm_id`` holding tokens the emulator issued, as after the connect flow."""
+    from addon.clock import utcnow
+    from addon.oauth import TokenGrant
+    from addon.tokens import TokenStore
+
+    body = emulator.control.tokens(realm_id)
+    company = add_company(container, name=name, realm=realm_id, environment="emulator")
+    grant = TokenGrant(body["access_token"], body["refresh_token"], int(body["expires_in"]),
+                       int(body["x_refresh_token_expires_in"]))
+    assert TokenStore(container.database, container.vault).save(company.id, grant, expected_version=0, now=utcnow())
+    return company

@@ -9,7 +9,8 @@ from addon import migrate
 from addon.db import Database
 
 TABLES = {"companies", "qbo_connections", "users", "memberships", "audit_records", "audit_heads", "parked_jobs",
-          "postings", "qbo_item_refs", "billing_cursors"}
+          "endpoints", "deliveries", "events", "mappings", "customer_claims", "company_settings", "agreements",
+          "rule_versions", "postings", "qbo_item_refs", "billing_cursors"}
 
 
 def test_migrations_upgrade_match_the_models_and_downgrade_to_nothing(database_url):

@@ -1,0 +1,195 @@
+"""The event job's steps: enrichment, customer mapping, then the kind's handler (``eventflow.process_event``).
+
+Each step reads the event, does its slow part (a vendor API, QuickBooks) outside any transaction,
+then writes the result in a short unit of work that first locks the event and checks it is still
+where the step found it, so two workers running one event at once change it once. A failed step
+keeps the event where it is and schedules the next try (``next_attempt_at``) with a doubling pause;
+after ``AUTOBILL_RETRY_LIMIT`` tries, or at once for an error retrying cannot fix, it is ``failed``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+import connectors
+from addon import customers
+from addon.clock import utcnow
+from addon.errors import AutobillError
+from addon.eventflow import Outcome, event_of, handler_for, needs_customer, next_status
+from addon.models.events import OPEN_STATUSES, EventRecord, EventStatus
+from addon.sqlutil import for_update
+from connectors.base import dropped_reasons
+from connectors.errors import ConnectorError, EnrichmentError
+from rules.events import Event, event_to_dict
+
+log = logging.getLogger(__name__)
+
+
+def run_event(container: Any, event_id: str, *, now: datetime | None = None) -> EventRecord | None:
+    """Run every step ``event_id`` still needs, as far as it can go now; the row as it ends."""
+    now = now or utcnow()
+    steps = {EventStatus.WAITING_ENRICHMENT: _enrich, EventStatus.WAITING_MAPPING: _map_customer,
+             EventStatus.READY: _handle}
+    row = None
+    for _ in range(len(steps)):
+        row = _read(container, event_id)
+        if row is None or row.status not in OPEN_STATUSES:
+            return row
+        if not steps[EventStatus(row.status)](container, row, now):
+            return _read(container, event_id)
+    return row
+
+
+def _read(container: Any, event_id: str) -> EventRecord | None:
+    with container.unit_of_work() as session:
+        return session.get(EventRecord, event_id)
+
+
+def _locked(session, event_id: str, expected: EventStatus) -> EventRecord | None:
+    row = session.execute(for_update(select(EventRecord).where(EventRecord.id == event_id))).scalar_one_or_none()
+    return row if row is not None and row.status == expected.value else None
+
+
+def _backoff(container: Any, attempts: int) -> float:
+    settings = container.settings
+    return min(settings.retry_base * 2 ** max(attempts - 1, 0), settings.retry_max)
+
+
+def _retry(container: Any, event_id: str, expected: EventStatus, reason: str, now: datetime, *,
+           retryable: bool = True, at_least: float | None = None) -> None:
+    """Keep the event where it is, with the reason, until the next try; or fail it."""
+    with container.unit_of_work() as session:
+        row = _locked(session, event_id, expected)
+        if row is None:
+            return
+        row.attempts += 1
+        row.updated_at = now
+        limit = container.settings.retry_limit
+        if not retryable or row.attempts >= limit:
+            row.status, row.closed_at, row.next_attempt_at = EventStatus.FAILED.value, now, None
+            row.reason = reason if not retryable else f"{reason} (gave up after {row.attempts} tries)"
+            return
+        row.reason = reason
+        row.next_attempt_at = now + timedelta(seconds=max(_backoff(container, row.attempts), at_least or 0))
+
+
+def _advance(container: Any, event_id: str, expected: EventStatus, now: datetime, *, event: Event | None = None,
+             qbo_customer_id: str | None = None) -> bool:
+    """Record a finished step (and what it learned) and move the event to the step it needs next."""
+    with container.unit_of_work() as session:
+        row = _locked(session, event_id, expected)
+        if row is None:
+            return False
+        if event is not None:
+            row.payload = json.dumps(event_to_dict(event), sort_keys=True)
+            row.source_customer_id = event.source_customer.id if event.source_customer else None
+        if qbo_customer_id is not None:
+            row.qbo_customer_id = qbo_customer_id
+        row.status = next_status(row.origin, event or event_of(row), row.qbo_customer_id).value
+        row.reason, row.attempts, row.updated_at = None, 0, now
+        row.next_attempt_at = now + timedelta(seconds=container.settings.sweep_grace)
+        return True
+
+
+def _close(container: Any, event_id: str, expected: EventStatus, status: EventStatus, reason: str,
+           now: datetime) -> None:
+    with container.unit_of_work() as session:
+        row = _locked(session, event_id, expected)
+        if row is not None:
+            row.status, row.reason, row.closed_at, row.updated_at, row.next_attempt_at = (
+                status.value, reason, now, now, None)
+
+
+# --- Enrichment -----------------------------------------------------------------------------------
+
+def _enrich(container: Any, row: EventRecord, now: datetime) -> bool:
+    step = EventStatus.WAITING_ENRICHMENT
+    event = event_of(row)
+    enrich = getattr(connectors.get(row.source), "enrich", None)
+    if enrich is None or not event.attributes.get("needs_enrichment") or row.endpoint_id is None:
+        return _advance(container, row.id, step, now)
+    try:
+        settings, credentials = container.endpoints.settings_and_credentials(row.endpoint_id)
+        result = enrich([event], credentials=credentials, settings=settings)
+    except EnrichmentError as exc:
+        _retry(container, row.id, step, f"enrichment failed: {exc.message}", now,
+               at_least=getattr(exc, "retry_after", None))
+        return False
+    except (ConnectorError, AutobillError) as exc:
+        _retry(container, row.id, step, f"enrichment failed: {exc.message}", now, retryable=exc.retryable)
+        return False
+    except Exception as exc:  # noqa: BLE001 - a bug in enrichment must not lose the event
+        log.exception("enrichment of event %s broke", row.id)
+        _retry(container, row.id, step, f"enrichment broke ({type(exc).__name__}); see the worker log", now)
+        return False
+    kept = list(result)
+    if not kept:
+        reasons = [d.reason for d in dropped_reasons(result)] or ["the source's API has nothing to bill for it"]
+        _close(container, row.id, step, EventStatus.IGNORED, "; ".join(reasons), now)
+        return False
+    return _advance(container, row.id, step, now, event=kept[0])
+
+
+# --- Customer mapping -----------------------------------------------------------------------------
+
+def _map_customer(container: Any, row: EventRecord, now: datetime) -> bool:
+    step = EventStatus.WAITING_MAPPING
+    event = event_of(row)
+    if not needs_customer(row.origin, event) or row.qbo_customer_id is not None:
+        return _advance(container, row.id, step, now)
+    try:
+        found = customers.resolve(container, row.company_id, row.source, event.source_customer, now=now)
+    except AutobillError as exc:  # QuickBooks throttled or unreachable, the company needs reconnecting
+        _retry(container, row.id, step, f"customer mapping waits: {exc.message}", now, retryable=True,
+               at_least=getattr(exc, "retry_after", None))
+        return False
+    if found.customer_id is not None:
+        return _advance(container, row.id, step, now, qbo_customer_id=found.customer_id)
+    with container.unit_of_work() as session:
+        locked = _locked(session, row.id, step)
+        if locked is not None:
+            locked.reason, locked.updated_at = found.reason, now
+            locked.next_attempt_at = now + timedelta(seconds=found.retry_in) if found.retry_in else None
+    return False
+
+
+# --- The handler ----------------------------------------------------------------------------------
+
+def _handle(container: Any, row: EventRecord, now: datetime) -> bool:
+    step = EventStatus.READY
+    handler = handler_for(row.kind)
+    if handler is None:
+        with container.unit_of_work() as session:
+            locked = _locked(session, row.id, step)
+            if locked is not None:
+                locked.reason, locked.updated_at = f"no handler for {row.kind}", now
+                locked.next_attempt_at = now + timedelta(seconds=container.settings.idle_retry)
+        return False
+    try:
+        with container.unit_of_work() as session:
+            locked = _locked(session, row.id, step)
+            if locked is None:
+                return False
+            outcome = handler(container, session, locked, event_of(locked)) or Outcome.done()
+            _apply(container, locked, outcome, now)
+    except Exception as exc:  # noqa: BLE001 - the handler's work rolled back; the event is tried again
+        retryable = exc.retryable if isinstance(exc, AutobillError | ConnectorError) else True
+        if not isinstance(exc, AutobillError | ConnectorError):
+            log.exception("the %s handler broke on event %s", row.kind, row.id)
+        message = getattr(exc, "message", None) or f"{type(exc).__name__}; see the worker log"
+        _retry(container, row.id, step, f"handler failed: {message}", now, retryable=retryable,
+               at_least=getattr(exc, "retry_after", None))
+    return False
+
+
+def _apply(container: Any, row: EventRecord, outcome: Outcome, now: datetime) -> None:
+    row.status, row.reason, row.updated_at = outcome.status.value, outcome.reason, now
+    if outcome.status in OPEN_STATUSES:
+        row.next_attempt_at = now + timedelta(seconds=outcome.retry_in) if outcome.retry_in else None
+    else:
+        row.closed_at, row.next_attempt_at = now, None

@@ -1,0 +1,18 @@
+"""Company jobs the tests enqueue: module-level functions taking plain ids, safe to run twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from addon import bootstrap
+from addon.ledger import CustomerSpec, InvoiceLineSpec, InvoiceSpec
+
+
+def create_invoice(company_id: str, request_id: str, amount: str = "5437.50") -> str:
+    """Create one invoice for Northwind IT with a requestid (QuickBooks replays a repeat)."""
+    ledger = bootstrap.current().ledger(company_id)
+    customer = ledger.find_customer("Northwind IT") or ledger.create_customer(CustomerSpec("Northwind IT"))
+    item = ledger.find_item("Consulting hours")
+    line = InvoiceLineSpec(amount=Decimal(amount), description="37.5 hours at 145.00", item_id=item.id)
+    return ledger.create_invoice(InvoiceSpec(customer.id, (line,), private_note=f"autobill:{request_id}"),
+                                 request_id=request_id).id
