@@ -5,7 +5,7 @@ Listed in ``bootstrap.FEATURE_MODULES``; importing it registers, once per proces
 
 from __future__ import annotations
 
-from addon import tick
+from addon import demo, tick
 
 
 def _sweep(ctx) -> dict:
@@ -15,3 +15,13 @@ def _sweep(ctx) -> dict:
 
 
 tick.register("postings.sweep", _sweep)
+
+
+def _prepare_demo(container) -> list[str]:
+    from addon.demoseed import prepare_demo
+
+    return prepare_demo(container)
+
+
+if _prepare_demo not in demo.PREPARE_STEPS:
+    demo.PREPARE_STEPS.append(_prepare_demo)
