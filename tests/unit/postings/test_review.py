@@ -34,9 +34,10 @@ def jane(container, company_id):
 
 
 @pytest.fixture(autouse=True)
-def _no_author():
+def _keep_author_provider():
+    saved = list(review._RULE_AUTHOR)
     yield
-    review.set_rule_author_provider(None)
+    review._RULE_AUTHOR[:] = saved
 
 
 def _row(container, posting_id) -> Posting:
