@@ -65,8 +65,9 @@ def subject(posting: Posting | int) -> str:
 
 
 def lease_seconds(settings) -> float:
-    """How long a claim holds a posting: longer than RQ lets a job live, so a live job never loses it."""
-    return settings.job_timeout + settings.job_monitoring_interval + 1
+    """How long a claim holds a posting: longer than RQ lets a job live (it kills a job at its timeout),
+    plus one monitoring interval for clocks that differ between machines."""
+    return max(1, round(settings.job_timeout)) + max(1, round(settings.job_monitoring_interval))
 
 
 def run_posting(container, posting_id: int, *, ledger=None) -> str:

@@ -9,9 +9,11 @@ company's rate limit is not enqueued twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import or_, select
 
 from addon.models.companies import Company, CompanyStatus
@@ -24,12 +26,27 @@ SWEEP_LIMIT = 1000
 ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.RATE_LIMITED}
 
 
-def alive_jobs(redis, ids: list[str]) -> set[str]:
-    """The ids among ``ids`` whose RQ job exists and will still run (or is running)."""
+def alive_jobs(redis, ids: list[str], *, overdue_before: datetime) -> set[str]:
+    """The ids among ``ids`` whose RQ job exists and will still run (or is running).
+
+    A scheduled job still waiting after ``overdue_before`` counts as lost: the worker holding RQ's
+    scheduler lock may have died, and another takes the lock over only minutes later.
+    """
     if not ids:
         return set()
-    jobs = Job.fetch_many(ids, connection=redis)
-    return {job.id for job in jobs if job is not None and job.get_status(refresh=False) in ALIVE}
+    jobs = [job for job in Job.fetch_many(ids, connection=redis) if job is not None]
+    alive = {job.id for job in jobs if job.get_status(refresh=False) in ALIVE - {JobStatus.SCHEDULED}}
+    scheduled = [job for job in jobs if job.get_status(refresh=False) == JobStatus.SCHEDULED]
+    for job in scheduled:
+        try:
+            due = ScheduledJobRegistry(job.origin, connection=redis).get_scheduled_time(job)
+        except NoSuchJobError:
+            continue
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        if due > overdue_before:
+            alive.add(job.id)
+    return alive
 
 
 def resume_paused(container, now: datetime, *, company_id: str | None = None) -> int:
@@ -62,7 +79,8 @@ def sweep_postings(container, now: datetime, *, limit: int = SWEEP_LIMIT) -> dic
     with container.unit_of_work() as session:
         candidates = session.execute(query).all()
     expected = {job_id(pid, seq): (pid, seq) for pid, seq in candidates}
-    lost = [expected[j] for j in expected if j not in alive_jobs(container.redis, list(expected))]
+    alive = alive_jobs(container.redis, list(expected), overdue_before=quiet_since)
+    lost = [expected[j] for j in expected if j not in alive]
     enqueued = 0
     for pid, seq in lost:
         with container.unit_of_work() as session:

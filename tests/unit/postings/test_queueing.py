@@ -60,3 +60,18 @@ def test_the_sweeper_leaves_leased_and_not_yet_due_postings_alone(container, com
     for posting_id in (leased, later):
         _quiet(container, posting_id)
     assert sweep_postings(container, utcnow())["enqueued"] == 0
+
+
+def test_a_scheduled_job_long_overdue_counts_as_lost_because_rqs_scheduler_may_be_gone(container, company_id):
+    from addon.postings.jobs import post_invoice
+
+    agreement = agreement_for(company_id)
+    overdue, pending = (stored(container, period_draft(agreement, date(2026, m, 1))) for m in (2, 3))
+    queue = Queue("postings", connection=container.redis)
+    queue.enqueue_at(utcnow() - timedelta(minutes=10), post_invoice, overdue, job_id=job_id(overdue, 0))
+    queue.enqueue_at(utcnow() + timedelta(minutes=10), post_invoice, pending, job_id=job_id(pending, 0))
+    for posting_id in (overdue, pending):
+        _quiet(container, posting_id)
+    assert sweep_postings(container, utcnow())["enqueued"] == 1
+    with container.unit_of_work() as session:
+        assert (session.get(Posting, overdue).job_seq, session.get(Posting, pending).job_seq) == (1, 0)
