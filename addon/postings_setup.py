@@ -9,9 +9,11 @@ from addon import demo, tick
 
 
 def _sweep(ctx) -> dict:
+    from addon.clock import utcnow
     from addon.postings.sweeper import sweep_postings
 
-    return sweep_postings(ctx.container, ctx.now)
+    # Stuck work is judged on the wall clock: the scheduler floors tick instants to the minute.
+    return sweep_postings(ctx.container, utcnow())
 
 
 tick.register("postings.sweep", _sweep)
