@@ -27,6 +27,10 @@ QUEUE = "postings"
 # RQ re-runs a job whose worker died (abandoned-job reclaim) only while it has retries left.
 RQ_RETRIES = 3
 FAILED_JOB_TTL = 7 * 86400
+# A finished job's hash is kept a while instead of deleted at once: rq 3.0.0 deleting a job whose
+# earlier execution was abandoned (a killed worker) fails on the stale execution and marks the
+# successful job failed.
+RESULT_TTL = 600
 
 
 def job_id(posting_id: int, seq: int) -> str:
@@ -52,7 +56,7 @@ def enqueue(container, posting_id: int, company_id: str, seq: int, *, at: dateti
     settings = container.settings
     queue = container.queue(QUEUE)
     options = {
-        "job_id": job_id(posting_id, seq), "result_ttl": 0, "failure_ttl": FAILED_JOB_TTL,
+        "job_id": job_id(posting_id, seq), "result_ttl": RESULT_TTL, "failure_ttl": FAILED_JOB_TTL,
         "job_timeout": max(1, round(settings.job_timeout)), "retry": Retry(max=RQ_RETRIES),
         "rate_limit": RateLimit(rate_limit_key(company_id), max(1, settings.posting_concurrency)),
         "description": f"posting {posting_id} of {company_id}",
