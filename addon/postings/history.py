@@ -8,31 +8,34 @@ deposit invoice exists, for the "less deposit (invoice N)" lines of later milest
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from addon.models.postings import Posting
-from rules import History, InvoiceDraft, load_draft
+from rules import History, InvoiceDraft, draft_from_dict, load_draft
 
 
-def stored_drafts(session: Session, company_id: str, agreement_id: str) -> list[tuple[Posting, InvoiceDraft]]:
-    """The agreement's postings with their drafts, oldest first."""
-    rows = session.execute(select(Posting).where(Posting.company_id == company_id,
-                                                 Posting.agreement_id == agreement_id)
-                           .order_by(Posting.id)).scalars()
-    return [(row, load_draft(row.draft)) for row in rows]
+def _without_lines(text: str) -> InvoiceDraft:
+    # History.after reads a draft's key, rule, total and consumption, never its lines (the bulk of it).
+    data = json.loads(text, parse_float=Decimal)
+    data["lines"] = []
+    return draft_from_dict(data)
 
 
 def history_for(session: Session, company_id: str, agreement_id: str) -> History:
     """The agreement's ``History``: every stored draft folded in, oldest first."""
     history = History()
     numbers: dict[str, str] = {}
-    for row, draft in stored_drafts(session, company_id, agreement_id):
-        history = history.after(draft)
-        if row.qbo_doc_number:
-            numbers[row.key] = row.qbo_doc_number
+    rows = session.execute(select(Posting.key, Posting.draft, Posting.qbo_doc_number).where(
+        Posting.company_id == company_id, Posting.agreement_id == agreement_id).order_by(Posting.id))
+    for key, text, doc_number in rows:
+        history = history.after(_without_lines(text))
+        if doc_number:
+            numbers[key] = doc_number
     if numbers and history.deposits:
         history = replace(history, deposits=tuple(
             replace(d, invoice_ref=numbers.get(d.key, d.invoice_ref)) for d in history.deposits))
