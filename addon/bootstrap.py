@@ -13,7 +13,8 @@ from functools import cached_property
 from addon.config import Settings, load_settings
 
 # Modules that register tick tasks, jobs or CLI hooks when imported. Each feature adds itself.
-FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup", "addon.postings_setup"]
+FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup", "addon.usage_setup",
+                              "addon.postings_setup"]
 
 QUEUES = ("tick", "events", "postings", "default")
 
@@ -79,7 +80,8 @@ class Container:
         """Ingest endpoints and their secrets."""
         from addon.endpoints import Endpoints
 
-        return Endpoints(self.database, self.vault, self.audit, self.settings.web_url)
+        return Endpoints(self.database, self.vault, self.audit, self.settings.web_url,
+                         cache_seconds=self.settings.endpoint_cache)
 
     @cached_property
     def mappings(self):

@@ -23,40 +23,60 @@ from dataclasses import dataclass
 
 from addon.ledger.faults import Throttled
 
-# Slack added to both windows: a request admitted at the very edge of a window must not arrive
-# at QuickBooks inside the previous one because of network jitter.
-WINDOW_GUARD_MS = 50
 CONCURRENCY_POLL_MS = 5
 
+# A request is in the windows from the moment it is admitted; while it is in flight its entry is
+# stamped in the future (so it counts in every window, however late it reaches QuickBooks), and on
+# release it is stamped back to its admission time. ``guard_ms`` widens both windows: a request
+# admitted at the very edge of a window must not reach QuickBooks inside the previous one because of
+# a scheduling hiccup or network jitter between admission and arrival.
 _ACQUIRE = """
 local inflight, log, backoff = KEYS[1], KEYS[2], KEYS[3]
 local member = ARGV[1]
 local max_in_flight, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3])
 local per_min, min_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local per_sec, sec_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
+local poll_ms = tonumber(ARGV[8])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = redis.call('PTTL', backoff)
-if paused > 0 then return {1, paused} end
+if paused > 0 then return {1, paused, now} end
 redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
-if redis.call('ZCARD', inflight) >= max_in_flight then return {2, tonumber(ARGV[8])} end
+if redis.call('ZCARD', inflight) >= max_in_flight then return {2, poll_ms, now} end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - min_ms)
 local n = redis.call('ZCARD', log)
 if n >= per_min then
-  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
-  return {3, tonumber(oldest[2]) + min_ms - now + 1}
+  local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2])
+  if oldest > now then return {3, poll_ms, now} end
+  return {3, oldest + min_ms - now + 1, now}
 end
 local recent = redis.call('ZCOUNT', log, '(' .. (now - sec_ms), '+inf')
 if recent >= per_sec then
-  local edge = redis.call('ZRANGE', log, n - per_sec, n - per_sec, 'WITHSCORES')
-  return {4, tonumber(edge[2]) + sec_ms - now + 1}
+  local edge = tonumber(redis.call('ZRANGE', log, n - per_sec, n - per_sec, 'WITHSCORES')[2])
+  if edge > now then return {4, poll_ms, now} end
+  return {4, edge + sec_ms - now + 1, now}
 end
 redis.call('ZADD', inflight, now + lease_ms, member)
 redis.call('PEXPIRE', inflight, lease_ms + 1000)
-redis.call('ZADD', log, now, member)
-redis.call('PEXPIRE', log, min_ms + 1000)
-return {0, 0}
+redis.call('ZADD', log, now + lease_ms, member)
+redis.call('PEXPIRE', log, lease_ms + min_ms + 1000)
+return {0, 0, now}
 """
+
+_RELEASE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[2]), ARGV[1])
+return 1
+"""
+
+@dataclass(frozen=True)
+class Permit:
+    """One admitted request: its company, its id in Redis and when it was admitted (Redis' clock)."""
+
+    company_id: str
+    member: str
+    admitted_ms: int
+
 
 _REASONS = {1: "QuickBooks asked autobill to slow down (429)", 2: "10 requests already in flight",
             3: "the per-minute request budget is spent", 4: "the per-second request budget is spent"}
@@ -74,6 +94,7 @@ class BudgetLimits:
     backoff: float
     max_wait: float
     request_timeout: float
+    window_guard: float = 0.25
     lease_slack: float = 5.0  # a slot outlives its request's timeout by this much before it is reclaimed
 
     @classmethod
@@ -81,7 +102,7 @@ class BudgetLimits:
         """The limits configured for this deployment."""
         return cls(settings.qbo_requests_per_minute, settings.qbo_requests_per_second, settings.qbo_max_in_flight,
                    settings.qbo_minute_window, settings.qbo_second_window, settings.qbo_throttle_backoff,
-                   settings.qbo_max_wait, settings.qbo_request_timeout)
+                   settings.qbo_max_wait, settings.qbo_request_timeout, settings.qbo_window_guard)
 
 
 class CompanyBudget:
@@ -91,46 +112,49 @@ class CompanyBudget:
         self.redis = redis
         self.limits = limits
         self._acquire = redis.register_script(_ACQUIRE)
+        self._release = redis.register_script(_RELEASE)
 
     @staticmethod
     def _keys(company_id: str) -> list[str]:
         return [f"autobill:qbo:{company_id}:inflight", f"autobill:qbo:{company_id}:log",
                 f"autobill:qbo:{company_id}:backoff"]
 
-    def _try(self, company_id: str, member: str) -> tuple[int, float]:
+    def _try(self, company_id: str, member: str) -> tuple[int, float, int]:
         lim = self.limits
+        guard_ms = int(lim.window_guard * 1000)
         lease_ms = int((lim.request_timeout + lim.lease_slack) * 1000)
-        status, wait_ms = self._acquire(keys=self._keys(company_id), args=[
+        status, wait_ms, now_ms = self._acquire(keys=self._keys(company_id), args=[
             member, lim.max_in_flight, lease_ms,
-            lim.per_minute, int(lim.minute_window * 1000) + WINDOW_GUARD_MS,
-            lim.per_second, int(lim.second_window * 1000) + WINDOW_GUARD_MS, CONCURRENCY_POLL_MS])
-        return int(status), int(wait_ms) / 1000
+            lim.per_minute, int(lim.minute_window * 1000) + guard_ms,
+            lim.per_second, int(lim.second_window * 1000) + guard_ms, CONCURRENCY_POLL_MS])
+        return int(status), int(wait_ms) / 1000, int(now_ms)
 
-    def acquire(self, company_id: str) -> str:
-        """A permit for one request (its id), waiting up to ``max_wait``; else ``Throttled``."""
+    def acquire(self, company_id: str) -> Permit:
+        """A permit for one request, waiting up to ``max_wait``; else ``Throttled``."""
         member = uuid.uuid4().hex
         deadline = time.monotonic() + self.limits.max_wait
         while True:
-            status, wait = self._try(company_id, member)
+            status, wait, now_ms = self._try(company_id, member)
             if status == 0:
-                return member
+                return Permit(company_id, member, now_ms)
             left = deadline - time.monotonic()
             if status == 1 or wait > left:
                 raise Throttled(f"{_REASONS[status]}; trying again in {wait:.1f} s", retry_after=max(wait, 0.05))
             time.sleep(wait)
 
-    def release(self, company_id: str, permit: str) -> None:
-        """Give back the in-flight slot of a finished request (its start stays in the windows)."""
-        self.redis.zrem(self._keys(company_id)[0], permit)
+    def release(self, permit: Permit) -> None:
+        """Give back the in-flight slot of a finished request; it stays in the windows from its admission."""
+        inflight, log, _ = self._keys(permit.company_id)
+        self._release(keys=[inflight, log], args=[permit.member, permit.admitted_ms])
 
     @contextmanager
-    def permit(self, company_id: str) -> Iterator[str]:
+    def permit(self, company_id: str) -> Iterator[Permit]:
         """Hold a permit for the duration of one request."""
-        member = self.acquire(company_id)
+        held = self.acquire(company_id)
         try:
-            yield member
+            yield held
         finally:
-            self.release(company_id, member)
+            self.release(held)
 
     def back_off(self, company_id: str, seconds: float | None = None) -> float:
         """Pause every request for the company (after a 429); returns the pause in seconds."""

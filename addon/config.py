@@ -144,6 +144,8 @@ SETTINGS: tuple[Setting, ...] = (
             "requests in flight at once per company, across all workers (QuickBooks allows 10)"),
     Setting("QBO_REQUEST_TIMEOUT", "qbo_request_timeout", 60, _float,
             "seconds one QuickBooks or Intuit OAuth request may take (not scaled)"),
+    Setting("QBO_WINDOW_GUARD", "qbo_window_guard", 0.25, _float,
+            "seconds added to both request windows to absorb delays between admission and arrival (not scaled)"),
     Setting("AUTOBILL_QBO_MINUTE_WINDOW", "qbo_minute_window", 60, _float,
             "length of the per-minute request window", time_constant=True),
     Setting("AUTOBILL_QBO_SECOND_WINDOW", "qbo_second_window", 1, _float,
@@ -173,8 +175,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTOBILL_CUSTOMER_CLAIM_TIMEOUT", "customer_claim_timeout", 300, _float,
             "how long one worker may hold the right to find or create a QuickBooks customer before another takes over",
             time_constant=True),
+    Setting("AUTOBILL_ENDPOINT_CACHE", "endpoint_cache", 5, _float,
+            "how long a web process remembers an endpoint it looked up (changes elsewhere show after this)",
+            time_constant=True),
     Setting("AUTOBILL_CUSTOMER_WAIT", "customer_wait", 5, _float,
             "how soon an event waiting for another worker's customer lookup is tried again", time_constant=True),
+    # Polled sources (Harvest): per account, however many schedulers tick
+    Setting("AUTOBILL_HARVEST_POLL_INTERVAL", "harvest_poll_interval", 300, _float,
+            "how often each Harvest account is polled for changed time entries", time_constant=True),
+    Setting("AUTOBILL_HARVEST_MAX_WAIT", "harvest_max_wait", 15, _float,
+            "longest Harvest rate-limit pause (Retry-After) waited out inside one poll; longer ones end the "
+            "poll until then", time_constant=True),
+    Setting("AUTOBILL_POLL_RETRY", "poll_retry", 300, _float,
+            "pause before polling an account again after its poll failed", time_constant=True),
 )
 
 _BY_ATTR = {s.attr: s for s in SETTINGS}

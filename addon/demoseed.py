@@ -96,7 +96,10 @@ def prepare_demo(container) -> list[str]:
     """``autobill run``'s prepare step: the demo company, and how to make an invoice appear."""
     if not container.settings.demo_mode:
         return []
-    demo = seed_demo(container)
+    try:
+        demo = seed_demo(container)
+    except ConfigError as exc:  # the emulator is not running (autobill run starts it first)
+        return [f"no demo company yet: {exc.message}"]
     outbox = f"{container.settings.sandbox_url}/_sandbox/realms/{demo.realm_id}/outbox"
     return [f"autobill demo send   # a signed deal-won delivery to the demo endpoint; the invoice email shows in {outbox}",
             f"autobill postings list --company {demo.company_id}   # what became of it"]

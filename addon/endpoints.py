@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +32,8 @@ from connectors.errors import UnknownConnector
 
 GENERATED_SECRET = frozenset({"generic"})  # autobill makes the secret and shows it once
 NO_SECRET = frozenset({"salesforce"})  # no signature: the org id in settings and the URL token
-REQUIRED_SETTINGS = {"salesforce": ("organization_id",)}
+REQUIRED_SETTINGS = {"salesforce": ("organization_id",), "harvest": ("account_id",)}
+CACHE_LIMIT = 10_000
 
 
 def token_digest(token: str) -> str:
@@ -103,12 +105,16 @@ class Endpoints:
     """Creates, lists and resolves endpoints; keeps their secrets in the vault."""
 
     def __init__(self, database: Database, vault: Vault, audit: AuditChain, public_url: str,
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, cache_seconds: float = 0.0):
         self.database = database
         self.vault = vault
         self.audit = audit
         self.public_url = public_url.rstrip("/")
         self.clock = clock
+        # The front door looks an endpoint up on every request; a few seconds of memory spare the database
+        # (a change made by another process is seen after at most this long).
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, ResolvedEndpoint | None]] = {}
 
     def url_for(self, source: str, token: str) -> str:
         """The URL senders post to."""
@@ -117,14 +123,21 @@ class Endpoints:
     def create(self, company_id: str, source: str, *, secret: str | None = None, api_credentials: Any = None,
                settings: Mapping[str, Any] | None = None, actor: str) -> CreatedEndpoint:
         """A new endpoint for ``source``; a generic endpoint gets a generated secret, returned once."""
+        polled = source in connectors.POLLED  # no webhooks: tick polls the API with the stored credentials
         try:
-            connectors.get(source)
+            if not polled:
+                connectors.get(source)
         except UnknownConnector:
-            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.names())}") from None
+            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.sources())}") from None
         settings = _check_settings(source, settings or {})
         generated = None
-        handshake = uses_handshake(source)
-        if source in GENERATED_SECRET:
+        handshake = not polled and uses_handshake(source)
+        if polled:
+            if secret:
+                raise InvalidInput(f"{source} sends no webhooks, so it has no signing secret; do not pass one")
+            if not api_credentials:
+                raise InvalidInput(f"{source} endpoints need the API token autobill polls with (--api-token-stdin)")
+        elif source in GENERATED_SECRET:
             if secret:
                 raise InvalidInput(f"autobill generates the {source} signing secret; do not pass one")
             secret = generated = "abs_" + secrets.token_urlsafe(32)
@@ -180,12 +193,35 @@ class Endpoints:
 
     def resolve(self, source: str, token: str) -> ResolvedEndpoint | None:
         """The endpoint behind ``/hooks/<source>/<token>``, or None (unknown, another source, disabled)."""
-        with self.database.unit_of_work() as session:
-            row = session.execute(select(Endpoint).where(Endpoint.token_digest == token_digest(token))).scalar()
-        if row is None or row.source != source or row.status == EndpointStatus.DISABLED:
+        digest = token_digest(token)
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            found = cached[1]
+        else:
+            with self.database.unit_of_work() as session:
+                row = session.execute(select(Endpoint).where(Endpoint.token_digest == digest)).scalar()
+            found = None if row is None else ResolvedEndpoint(
+                row.id, row.company_id, row.source, row.status, json.loads(row.settings or "{}"),
+                self.vault.decrypt(row.secret) if row.secret else None)
+            if self.cache_seconds > 0:
+                if len(self._cache) > CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[digest] = (time.monotonic() + self.cache_seconds, found)
+        if found is None or found.source != source or found.status == EndpointStatus.DISABLED:
             return None
-        return ResolvedEndpoint(row.id, row.company_id, row.source, row.status, json.loads(row.settings or "{}"),
-                                self.vault.decrypt(row.secret) if row.secret else None)
+        return found
+
+    def forget(self) -> None:
+        """Drop what ``resolve`` remembers (after this process changed an endpoint)."""
+        self._cache.clear()
+
+    def settings(self, endpoint_id: str) -> dict[str, Any]:
+        """An endpoint's settings (the per-endpoint choices connectors read)."""
+        with self.database.unit_of_work() as session:
+            row = session.get(Endpoint, endpoint_id)
+        if row is None:
+            raise NotFound(f"no endpoint {endpoint_id!r}")
+        return json.loads(row.settings or "{}")
 
     def settings_and_credentials(self, endpoint_id: str) -> tuple[dict[str, Any], Any]:
         """An endpoint's settings and its decrypted API credentials (str, dict or None), for enrichment."""
@@ -215,6 +251,7 @@ class Endpoints:
                 row = session.get(Endpoint, endpoint_id)
                 self.audit.append(row.company_id, "endpoint.handshake_accepted", actor=f"source:{row.source}",
                                   subject=f"endpoint:{endpoint_id}", session=session)
+        self.forget()
         return bool(changed)
 
     def configure(self, company_id: str, endpoint_id: str, *, settings: Mapping[str, Any] | None = None,
@@ -240,4 +277,5 @@ class Endpoints:
                 raise InvalidInput("nothing to change: give --setting, --secret-stdin or --api-token-stdin")
             self.audit.append(company_id, "endpoint.configured", actor=actor, subject=f"endpoint:{endpoint_id}",
                               details=changed, session=session)
-            return _info(row)
+        self.forget()
+        return _info(row)

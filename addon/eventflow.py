@@ -137,7 +137,8 @@ def _drop_callbacks(session: Session) -> None:
     session.info.pop("_autobill_after_commit", None)
 
 
-def _container(container: Any = None) -> Any:
+def current_container(container: Any = None) -> Any:
+    """``container``, or this process's (jobs and after-commit steps run without one at hand)."""
     if container is not None:
         return container
     from addon import bootstrap
@@ -149,7 +150,7 @@ def enqueue_after_commit(session: Session, event_ids: Iterable[str], container: 
     """Enqueue ``process_event`` for each id once ``session`` commits (never for uncommitted rows)."""
     ids = list(event_ids)
     if ids:
-        after_commit(session, lambda: enqueue_events(_container(container), ids))
+        after_commit(session, lambda: enqueue_events(current_container(container), ids))
 
 
 def enqueue_events(container: Any, event_ids: list[str]) -> None:
@@ -205,7 +206,7 @@ def raise_event(session: Session, company_id: str, event: Event, *, now: datetim
         raise ValueError(f"the event belongs to company {event.company_id!r}, not {company_id!r}")
     event = replace(event, company_id=company_id)
     key = short_key(f"raised:{event.source}:{event.kind.value}:{event.source_object_id}")
-    grace = _container(container).settings.sweep_grace
+    grace = current_container(container).settings.sweep_grace
     values = _values(company_id, event, key=key, origin=EventOrigin.RAISED, now=now or utcnow(), grace=grace)
     if not insert_unless_present(session, EventRecord, values, ("company_id", "dedupe_key")):
         return None
@@ -270,5 +271,5 @@ def process_event(event_id: str) -> str:
     """RQ job (queue ``events``): run the steps the event still needs; safe to run twice. Returns its status."""
     from addon.eventjob import run_event
 
-    row = run_event(_container(), event_id)
+    row = run_event(current_container(), event_id)
     return row.status if row is not None else "missing"

@@ -30,18 +30,23 @@ from rules.events import Event, event_to_dict
 log = logging.getLogger(__name__)
 
 
+Step = tuple[EventRecord | None, bool]  # the row as the step left it (None: another worker moved it), go on?
+
+
 def run_event(container: Any, event_id: str, *, now: datetime | None = None) -> EventRecord | None:
     """Run every step ``event_id`` still needs, as far as it can go now; the row as it ends."""
     now = now or utcnow()
     steps = {EventStatus.WAITING_ENRICHMENT: _enrich, EventStatus.WAITING_MAPPING: _map_customer,
              EventStatus.READY: _handle}
-    row = None
+    row = _read(container, event_id)
     for _ in range(len(steps)):
-        row = _read(container, event_id)
         if row is None or row.status not in OPEN_STATUSES:
             return row
-        if not steps[EventStatus(row.status)](container, row, now):
+        row, go_on = steps[EventStatus(row.status)](container, row, now)
+        if row is None:
             return _read(container, event_id)
+        if not go_on:
+            return row
     return row
 
 
@@ -61,30 +66,31 @@ def _backoff(container: Any, attempts: int) -> float:
 
 
 def _retry(container: Any, event_id: str, expected: EventStatus, reason: str, now: datetime, *,
-           retryable: bool = True, at_least: float | None = None) -> None:
+           retryable: bool = True, at_least: float | None = None) -> Step:
     """Keep the event where it is, with the reason, until the next try; or fail it."""
     with container.unit_of_work() as session:
         row = _locked(session, event_id, expected)
         if row is None:
-            return
+            return None, False
         row.attempts += 1
         row.updated_at = now
         limit = container.settings.retry_limit
         if not retryable or row.attempts >= limit:
             row.status, row.closed_at, row.next_attempt_at = EventStatus.FAILED.value, now, None
             row.reason = reason if not retryable else f"{reason} (gave up after {row.attempts} tries)"
-            return
+            return row, False
         row.reason = reason
         row.next_attempt_at = now + timedelta(seconds=max(_backoff(container, row.attempts), at_least or 0))
+        return row, False
 
 
 def _advance(container: Any, event_id: str, expected: EventStatus, now: datetime, *, event: Event | None = None,
-             qbo_customer_id: str | None = None) -> bool:
+             qbo_customer_id: str | None = None) -> Step:
     """Record a finished step (and what it learned) and move the event to the step it needs next."""
     with container.unit_of_work() as session:
         row = _locked(session, event_id, expected)
         if row is None:
-            return False
+            return None, False
         if event is not None:
             row.payload = json.dumps(event_to_dict(event), sort_keys=True)
             row.source_customer_id = event.source_customer.id if event.source_customer else None
@@ -93,21 +99,33 @@ def _advance(container: Any, event_id: str, expected: EventStatus, now: datetime
         row.status = next_status(row.origin, event or event_of(row), row.qbo_customer_id).value
         row.reason, row.attempts, row.updated_at = None, 0, now
         row.next_attempt_at = now + timedelta(seconds=container.settings.sweep_grace)
-        return True
+        return row, True
 
 
 def _close(container: Any, event_id: str, expected: EventStatus, status: EventStatus, reason: str,
-           now: datetime) -> None:
+           now: datetime) -> Step:
     with container.unit_of_work() as session:
         row = _locked(session, event_id, expected)
         if row is not None:
             row.status, row.reason, row.closed_at, row.updated_at, row.next_attempt_at = (
                 status.value, reason, now, now, None)
+        return row, False
+
+
+def _wait(container: Any, event_id: str, expected: EventStatus, reason: str, now: datetime,
+          retry_in: float | None) -> Step:
+    """Leave the event where it is with a reason; tried again after ``retry_in`` seconds (None: when woken)."""
+    with container.unit_of_work() as session:
+        row = _locked(session, event_id, expected)
+        if row is not None:
+            row.reason, row.updated_at = reason, now
+            row.next_attempt_at = now + timedelta(seconds=retry_in) if retry_in else None
+        return row, False
 
 
 # --- Enrichment -----------------------------------------------------------------------------------
 
-def _enrich(container: Any, row: EventRecord, now: datetime) -> bool:
+def _enrich(container: Any, row: EventRecord, now: datetime) -> Step:
     step = EventStatus.WAITING_ENRICHMENT
     event = event_of(row)
     enrich = getattr(connectors.get(row.source), "enrich", None)
@@ -117,27 +135,23 @@ def _enrich(container: Any, row: EventRecord, now: datetime) -> bool:
         settings, credentials = container.endpoints.settings_and_credentials(row.endpoint_id)
         result = enrich([event], credentials=credentials, settings=settings)
     except EnrichmentError as exc:
-        _retry(container, row.id, step, f"enrichment failed: {exc.message}", now,
-               at_least=getattr(exc, "retry_after", None))
-        return False
+        return _retry(container, row.id, step, f"enrichment failed: {exc.message}", now,
+                      at_least=getattr(exc, "retry_after", None))
     except (ConnectorError, AutobillError) as exc:
-        _retry(container, row.id, step, f"enrichment failed: {exc.message}", now, retryable=exc.retryable)
-        return False
+        return _retry(container, row.id, step, f"enrichment failed: {exc.message}", now, retryable=exc.retryable)
     except Exception as exc:  # noqa: BLE001 - a bug in enrichment must not lose the event
         log.exception("enrichment of event %s broke", row.id)
-        _retry(container, row.id, step, f"enrichment broke ({type(exc).__name__}); see the worker log", now)
-        return False
+        return _retry(container, row.id, step, f"enrichment broke ({type(exc).__name__}); see the worker log", now)
     kept = list(result)
     if not kept:
         reasons = [d.reason for d in dropped_reasons(result)] or ["the source's API has nothing to bill for it"]
-        _close(container, row.id, step, EventStatus.IGNORED, "; ".join(reasons), now)
-        return False
+        return _close(container, row.id, step, EventStatus.IGNORED, "; ".join(reasons), now)
     return _advance(container, row.id, step, now, event=kept[0])
 
 
 # --- Customer mapping -----------------------------------------------------------------------------
 
-def _map_customer(container: Any, row: EventRecord, now: datetime) -> bool:
+def _map_customer(container: Any, row: EventRecord, now: datetime) -> Step:
     step = EventStatus.WAITING_MAPPING
     event = event_of(row)
     if not needs_customer(row.origin, event) or row.qbo_customer_id is not None:
@@ -145,46 +159,35 @@ def _map_customer(container: Any, row: EventRecord, now: datetime) -> bool:
     try:
         found = customers.resolve(container, row.company_id, row.source, event.source_customer, now=now)
     except AutobillError as exc:  # QuickBooks throttled or unreachable, the company needs reconnecting
-        _retry(container, row.id, step, f"customer mapping waits: {exc.message}", now, retryable=True,
-               at_least=getattr(exc, "retry_after", None))
-        return False
+        return _retry(container, row.id, step, f"customer mapping waits: {exc.message}", now, retryable=True,
+                      at_least=getattr(exc, "retry_after", None))
     if found.customer_id is not None:
         return _advance(container, row.id, step, now, qbo_customer_id=found.customer_id)
-    with container.unit_of_work() as session:
-        locked = _locked(session, row.id, step)
-        if locked is not None:
-            locked.reason, locked.updated_at = found.reason, now
-            locked.next_attempt_at = now + timedelta(seconds=found.retry_in) if found.retry_in else None
-    return False
+    return _wait(container, row.id, step, found.reason, now, found.retry_in)
 
 
 # --- The handler ----------------------------------------------------------------------------------
 
-def _handle(container: Any, row: EventRecord, now: datetime) -> bool:
+def _handle(container: Any, row: EventRecord, now: datetime) -> Step:
     step = EventStatus.READY
     handler = handler_for(row.kind)
     if handler is None:
-        with container.unit_of_work() as session:
-            locked = _locked(session, row.id, step)
-            if locked is not None:
-                locked.reason, locked.updated_at = f"no handler for {row.kind}", now
-                locked.next_attempt_at = now + timedelta(seconds=container.settings.idle_retry)
-        return False
+        return _wait(container, row.id, step, f"no handler for {row.kind}", now, container.settings.idle_retry)
     try:
         with container.unit_of_work() as session:
             locked = _locked(session, row.id, step)
             if locked is None:
-                return False
+                return None, False
             outcome = handler(container, session, locked, event_of(locked)) or Outcome.done()
             _apply(container, locked, outcome, now)
+        return locked, False
     except Exception as exc:  # noqa: BLE001 - the handler's work rolled back; the event is tried again
         retryable = exc.retryable if isinstance(exc, AutobillError | ConnectorError) else True
         if not isinstance(exc, AutobillError | ConnectorError):
             log.exception("the %s handler broke on event %s", row.kind, row.id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}; see the worker log"
-        _retry(container, row.id, step, f"handler failed: {message}", now, retryable=retryable,
-               at_least=getattr(exc, "retry_after", None))
-    return False
+        return _retry(container, row.id, step, f"handler failed: {message}", now, retryable=retryable,
+                      at_least=getattr(exc, "retry_after", None))
 
 
 def _apply(container: Any, row: EventRecord, outcome: Outcome, now: datetime) -> None:

@@ -106,8 +106,8 @@ class Mappings:
         """``set`` inside the caller's unit of work."""
         kind_ = _kind(kind)
         source = _text(source, "source")
-        if source not in EXTRA_SOURCES and source not in connectors.names():
-            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.names())}")
+        if source not in EXTRA_SOURCES and source not in connectors.sources():
+            raise InvalidInput(f"no source called {source!r}; known: {', '.join(connectors.sources())}")
         key, target, detail = _text(key, "key"), _text(target, "target"), _text(detail, "detail", required=False)
         if session.get(Company, company_id) is None:
             raise NotFound(f"no company {company_id!r}")

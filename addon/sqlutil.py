@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,12 +22,20 @@ def insert_unless_present(session: Session, model: Any, values: Mapping[str, Any
     One statement (``INSERT ... ON CONFLICT DO NOTHING``) on SQLite and PostgreSQL, so two
     processes inserting the same key at once never fail: exactly one of them inserts.
     """
-    dialect = session.get_bind().dialect.name
+    return session.execute(insert_once(session.get_bind().dialect.name, model, values, unique)).first() is not None
+
+
+def insert_once(dialect: str, model: Any, values: Mapping[str, Any], unique: Sequence[str]):
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING unique[0]``: one row back only when inserted."""
+    return _insert_statement(dialect, model, tuple(sorted(values)), tuple(unique)).values(**values)
+
+
+@functools.cache
+def _insert_statement(dialect: str, model: Any, columns: tuple[str, ...], unique: tuple[str, ...]):
+    # Built once per shape, so SQLAlchemy's statement cache is hit instead of rebuilding it per request.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = model.__table__
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-                 .returning(table.c[unique[0]]))
-    return session.execute(statement).first() is not None
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique)).returning(table.c[unique[0]])
 
 
 def for_update(query: Select) -> Select:

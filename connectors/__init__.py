@@ -44,6 +44,8 @@ from connectors.errors import UnknownConnector
 
 REQUIRED = ("verify", "delivery_key", "events", "ignored_reason")
 _NOT_CONNECTORS = {"base", "errors"}
+# Sources without webhooks: tick polls their API (``connectors.harvest.poll``); not in ``names()``.
+POLLED = ("harvest",)
 
 
 def names() -> list[str]:
@@ -54,6 +56,11 @@ def names() -> list[str]:
             continue
         found.append(info.name)
     return sorted(n for n in found if _is_connector(importlib.import_module(f"{__name__}.{n}")))
+
+
+def sources() -> list[str]:
+    """Every source autobill takes signals from: the webhook connectors and the polled sources, sorted."""
+    return sorted({*names(), *POLLED})
 
 
 def _is_connector(module: ModuleType) -> bool:

@@ -22,6 +22,8 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.settings import postgres_url
 
+pytest_plugins = ["tests.leakcheck"]
+
 hypothesis_settings.register_profile(
     "ci", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
@@ -154,4 +156,9 @@ def emulator(request, monkeypatch):
     try:
         yield emu
     finally:
-        emu.stop()
+        from tests import leakcheck
+
+        try:
+            leakcheck.remember(emu.control.issued_tokens())
+        finally:
+            emu.stop()

@@ -1,7 +1,7 @@
 """Postings: drafts on their way into QuickBooks (unique business key), the item cache, billing cursors.
 
 Revision ID: 0004_postings
-Revises: 0002_intake
+Revises: 0003_usage
 Create Date: 2026-01-19
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from addon.models.base import UTCDateTime
 
 revision = "0004_postings"
-down_revision = "0002_intake"
+down_revision = "0003_usage"
 branch_labels = None
 depends_on = None
 

@@ -70,7 +70,7 @@ def test_companies_have_separate_budgets(budget):
     assert budget.in_flight("co_northwind") == 3
     assert budget.acquire("co_contoso")
     for permit in held:
-        budget.release("co_northwind", permit)
+        budget.release(permit)
     assert budget.in_flight("co_northwind") == 0
 
 
@@ -88,8 +88,9 @@ def test_a_wait_longer_than_the_callers_patience_raises_throttled_at_once(redis)
     impatient = CompanyBudget(redis, BudgetLimits(
         per_minute=2, per_second=5, max_in_flight=5, minute_window=30.0, second_window=1.0, backoff=60,
         max_wait=0.5, request_timeout=1.0))
-    impatient.acquire("co_northwind")
-    impatient.acquire("co_northwind")
+    for _ in range(2):
+        with impatient.permit("co_northwind"):
+            pass
     started = time.monotonic()
     with pytest.raises(Throttled) as caught:
         impatient.acquire("co_northwind")
@@ -102,3 +103,16 @@ def test_a_slot_held_by_a_process_that_died_is_freed_when_its_lease_ends(redis):
         max_wait=10.0, request_timeout=0.0, lease_slack=0.2))
     short.acquire("co_northwind")  # never released, as if the process was killed
     assert short.acquire("co_northwind")  # waits out the lease (request timeout + slack) instead
+
+
+def test_a_request_still_in_flight_keeps_counting_in_the_windows(redis):
+    budget = CompanyBudget(redis, BudgetLimits(per_minute=100, per_second=2, max_in_flight=10, minute_window=60.0,
+                                               second_window=0.2, backoff=60, max_wait=0.5, request_timeout=5.0,
+                                               window_guard=0.0))
+    slow = budget.acquire("co_northwind")  # a request that takes longer than the window
+    budget.acquire("co_northwind")
+    time.sleep(0.25)
+    with pytest.raises(Throttled):
+        budget.acquire("co_northwind")  # the slow one is still in flight: still in the window
+    budget.release(slow)  # stamped back to its admission, long out of the window
+    assert budget.acquire("co_northwind")

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import update
 
-from addon import bootstrap
+from addon import bootstrap, migrate
 from addon.cli import main
 from addon.models.audit import AuditRecord
 from addon.vault import generate_key
@@ -38,8 +38,6 @@ def run(capsys, *argv):
 
 def test_db_upgrade_current_and_downgrade(env, capsys):
     assert run(capsys, "db", "current")[1].startswith("database at base")
-    from addon import migrate
-
     head = migrate.heads(bootstrap.current().database)[0]
     assert run(capsys, "db", "upgrade") == (0, f"database at {head}\n", "")
     assert "up to date" in run(capsys, "db", "current")[1]

@@ -62,7 +62,7 @@ def scaled(tmp_path, sqlite_database_url, redis_url, emulator):
 
 def test_a_load_over_the_limits_gets_no_429_with_the_budget_on(scaled, emulator):
     container, company = scaled(QBO_REQUESTS_PER_MINUTE="25", QBO_REQUESTS_PER_SECOND="5", QBO_MAX_IN_FLIGHT="3",
-                                AUTOBILL_QBO_MAX_WAIT="3")
+                                AUTOBILL_QBO_MAX_WAIT="10")
     emulator.control.latency(20)
     outcome = _hammer(container, company.id, calls=32)
     counters = emulator.control.counters(company.realm_id)

@@ -11,6 +11,8 @@ from rq import SimpleWorker
 from addon import bootstrap, migrate
 from addon.ledger.fake import FakeLedgerGateway
 from tests.integration.connection.conftest import add_company, make_settings
+from tests.integration.connection.test_cli import run
+from tests.integration.connectors.conftest import _vendor_server, vendor_api  # noqa: F401 - fixtures used here
 
 NOW = datetime(2026, 1, 12, 15, 30, tzinfo=UTC)
 
@@ -83,3 +85,26 @@ def run_jobs(container, queues=("events",)) -> int:
 def queued(container, queue="events") -> list:
     """The jobs waiting in ``queue``: (function name, args)."""
     return [(job.func_name, job.args) for job in container.queue(queue).get_jobs()]
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, sqlite_database_url, redis_url):
+    """The environment a person's shell would have: SQLite, the test Redis, a public URL, demo keys."""
+    values = {"AUTOBILL_STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": sqlite_database_url,
+              "REDIS_URL": redis_url, "AUTOBILL_PUBLIC_URL": "https://autobill.example"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    for key in ("QBO_CLIENT_ID", "AUTOBILL_ENCRYPTION_KEYS", "SECRET_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    bootstrap.set_current(None)
+    yield values
+    if bootstrap._CONTAINER is not None:
+        bootstrap._CONTAINER.database.dispose()
+    bootstrap.set_current(None)
+
+
+@pytest.fixture
+def cli_company(cli_env, capsys):
+    """A company in the database the commands use, migrated by `autobill db upgrade`."""
+    run(capsys, "db", "upgrade")
+    return add_company(bootstrap.current())

@@ -6,36 +6,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from addon import bootstrap
 from addon.companies import Identity, upsert_user
 from addon.models.companies import Membership
-from tests.integration.connection.conftest import add_company
 from tests.integration.connection.test_cli import run
 
 DOCS = Path(__file__).parents[3] / "docs" / "agreements"
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path, sqlite_database_url, redis_url):
-    values = {"AUTOBILL_STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": sqlite_database_url,
-              "REDIS_URL": redis_url, "AUTOBILL_PUBLIC_URL": "https://autobill.example"}
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    for key in ("QBO_CLIENT_ID", "AUTOBILL_ENCRYPTION_KEYS", "SECRET_KEY"):
-        monkeypatch.delenv(key, raising=False)
-    bootstrap.set_current(None)
-    yield values
-    if bootstrap._CONTAINER is not None:
-        bootstrap._CONTAINER.database.dispose()
-    bootstrap.set_current(None)
-
-
-@pytest.fixture
-def company(env, capsys):
-    run(capsys, "db", "upgrade")
-    return add_company(bootstrap.current())
 
 
 def _user(email: str, company_id: str | None = None, role: str | None = None):
@@ -48,54 +24,54 @@ def _user(email: str, company_id: str | None = None, role: str | None = None):
         return user
 
 
-def test_agreements_import_list_export_and_versions_from_the_command_line(company, capsys, tmp_path):
-    ann = _user("ann@northwind.example", company.id, "bookkeeper")
-    code, out, err = run(capsys, "agreements", "import", str(DOCS / "retainer.json"), "--company", company.id,
+def test_agreements_import_list_export_and_versions_from_the_command_line(cli_company, capsys, tmp_path):
+    ann = _user("ann@northwind.example", cli_company.id, "bookkeeper")
+    code, out, err = run(capsys, "agreements", "import", str(DOCS / "retainer.json"), "--company", cli_company.id,
                          "--as", "ann@northwind.example", "--reassign")
     assert (code, err) == (0, "")
     assert out == ("created    agr-northwind-support\n"
                    "rule       agr-northwind-support: monthly-retainer now v1\n")
-    code, out, _ = run(capsys, "agreements", "import", str(DOCS / "company-rules.json"), "--company", company.id,
+    code, out, _ = run(capsys, "agreements", "import", str(DOCS / "company-rules.json"), "--company", cli_company.id,
                        "--as", "Bob at the terminal", "--reassign")
     assert "rule       company rules: hubspot-won-deals now v2" in out
-    code, out, _ = run(capsys, "agreements", "list", "--company", company.id)
+    code, out, _ = run(capsys, "agreements", "list", "--company", cli_company.id)
     assert out == "agr-northwind-support  customer 58  Northwind support retainer  rev 1  1 rule(s)  (import)\n"
     target = tmp_path / "export.json"
-    assert run(capsys, "agreements", "export", "--company", company.id, "--output", str(target))[0] == 0
+    assert run(capsys, "agreements", "export", "--company", cli_company.id, "--output", str(target))[0] == 0
     assert [a["id"] for a in json.loads(target.read_text())["agreements"]] == ["agr-northwind-support"]
-    code, out, _ = run(capsys, "agreements", "versions", "--company", company.id)
+    code, out, _ = run(capsys, "agreements", "versions", "--company", cli_company.id)
     assert out.startswith("* hubspot-won-deals v2  2026-01-01 to ...  by cli:Bob at the terminal")
-    actors = {r.actor for r in bootstrap.current().audit.records(company.id)}
+    actors = {r.actor for r in bootstrap.current().audit.records(cli_company.id)}
     assert actors == {f"user:{ann.id}", "cli:Bob at the terminal"}
 
 
-def test_a_known_user_without_a_role_is_refused_and_a_bad_file_is_one_clear_line(company, capsys, tmp_path):
+def test_a_known_user_without_a_role_is_refused_and_a_bad_file_is_one_clear_line(cli_company, capsys, tmp_path):
     _user("eve@elsewhere.example")
-    code, _, err = run(capsys, "agreements", "import", str(DOCS / "retainer.json"), "--company", company.id,
+    code, _, err = run(capsys, "agreements", "import", str(DOCS / "retainer.json"), "--company", cli_company.id,
                        "--as", "eve@elsewhere.example", "--reassign")
     assert code == 2 and err == "autobill: you need the bookkeeper role for this company\n"
-    code, _, err = run(capsys, "agreements", "import", str(DOCS / "retainer.json"), "--company", company.id,
+    code, _, err = run(capsys, "agreements", "import", str(DOCS / "retainer.json"), "--company", cli_company.id,
                        "--as", "ann")
     assert code == 2 and "belongs to company 'demo-company'" in err and "--reassign" in err
     broken = tmp_path / "broken.json"
     broken.write_text('{"id": "agr-1", "customer_id": "58", "start": "2026-13-01"}')
-    code, _, err = run(capsys, "agreements", "import", str(broken), "--company", company.id, "--as", "ann")
+    code, _, err = run(capsys, "agreements", "import", str(broken), "--company", cli_company.id, "--as", "ann")
     assert code == 2 and err.startswith("autobill: the file is not a valid agreement: start:")
     assert "Traceback" not in err
 
 
-def test_mappings_set_list_and_the_customer_policy_from_the_command_line(company, capsys):
-    code, out, _ = run(capsys, "mappings", "set", "--company", company.id, "--kind", "customer", "--source",
+def test_mappings_set_list_and_the_customer_policy_from_the_command_line(cli_company, capsys):
+    code, out, _ = run(capsys, "mappings", "set", "--company", cli_company.id, "--kind", "customer", "--source",
                        "hubspot", "--key", "7001", "--target", "58", "--as", "ann")
     assert (code, out) == (0, "customer hubspot 7001 -> 58\n")
-    code, out, _ = run(capsys, "mappings", "list", "--company", company.id)
+    code, out, _ = run(capsys, "mappings", "list", "--company", cli_company.id)
     assert out == "customer   hubspot     7001  ->  58  [person, cli:ann]\n"
-    code, _, err = run(capsys, "mappings", "set", "--company", company.id, "--kind", "milestone", "--source",
+    code, _, err = run(capsys, "mappings", "set", "--company", cli_company.id, "--kind", "milestone", "--source",
                        "jira", "--key", "acme/issue/1", "--target", "agr-nope", "--as", "ann")
     assert code == 2 and "no agreement 'agr-nope'" in err
-    assert run(capsys, "mappings", "policy", "--company", company.id)[1] == "customers: match_or_create\n"
-    code, out, _ = run(capsys, "mappings", "policy", "--company", company.id, "--customers", "hold", "--as", "ann")
+    assert run(capsys, "mappings", "policy", "--company", cli_company.id)[1] == "customers: match_or_create\n"
+    code, out, _ = run(capsys, "mappings", "policy", "--company", cli_company.id, "--customers", "hold", "--as", "ann")
     assert (code, out) == (0, "customers: hold\n")
-    assert run(capsys, "mappings", "policy", "--company", company.id)[1] == "customers: hold\n"
+    assert run(capsys, "mappings", "policy", "--company", cli_company.id)[1] == "customers: hold\n"
     code, _, err = run(capsys, "mappings", "list", "--company", "co_nobody")
     assert code == 2 and "no company 'co_nobody'" in err
