@@ -77,7 +77,8 @@ def test_a_known_customer_maps_by_email_then_by_name_and_the_match_is_stored(qui
         deal_won(customer_id="cust-7"), deal_won(deal="deal-43", customer_id="cust-8", name="Contoso Ltd",
                                                  email=None)])
     run_jobs(container)
-    assert (_row(container, first).qbo_customer_id, _row(container, first).status) == (by_mail.id, "ready")
+    # Mapped, then handed to drafting (no agreement for these customers: ignored with the reason).
+    assert (_row(container, first).qbo_customer_id, _row(container, first).status) == (by_mail.id, "ignored")
     assert _row(container, second).qbo_customer_id == by_name.id
     stored = {(m.key, m.target, m.how) for m in container.mappings.list(company.id, "customer")}
     assert stored == {("cust-7", by_mail.id, "email"), ("cust-8", by_name.id, "name")}
@@ -107,7 +108,7 @@ def test_by_company_setting_an_unknown_customer_waits_for_a_person_and_setting_t
     container.mappings.set(company.id, "customer", "generic", "cust-7", "58", actor="user:us_ann")
     assert queued(container) == [("addon.eventflow.process_event", (event_id,))]
     run_jobs(container)
-    assert (_row(container, event_id).status, _row(container, event_id).qbo_customer_id) == ("ready", "58")
+    assert (_row(container, event_id).status, _row(container, event_id).qbo_customer_id) == ("ignored", "58")
     assert "company.customer_policy_set" in [r.action for r in container.audit.records(company.id)]
 
 
@@ -144,7 +145,7 @@ def test_quickbooks_throttling_keeps_the_event_waiting_and_retries_it_later(cont
     assert (row.status, row.attempts, row.reason) == ("waiting_mapping", 1, "customer mapping waits: slow down")
     assert (row.next_attempt_at - NOW).total_seconds() == max(120, container.settings.retry_base)
     row = run_event(container, event_id, now=NOW)
-    assert row.status == "ready" and row.qbo_customer_id is not None
+    assert row.status == "ignored" and row.qbo_customer_id is not None  # mapped, then drafting found no agreement
 
 
 def test_four_threads_resolving_one_new_customer_create_it_once(sqlite_container):
