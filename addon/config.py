@@ -128,7 +128,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QBO_REQUEST_TIMEOUT", "qbo_request_timeout", 60, _float,
             "seconds one QuickBooks or Intuit OAuth request may take (not scaled)"),
     Setting("QBO_WINDOW_GUARD", "qbo_window_guard", 0.25, _float,
-            "seconds added to both request windows to absorb delays between admission and arrival (not scaled)"),
+            "how late after admission a request may reach QuickBooks without tipping a window over (not scaled)"),
     Setting("AUTOBILL_QBO_MINUTE_WINDOW", "qbo_minute_window", 60, _float,
             "length of the per-minute request window", time_constant=True),
     Setting("AUTOBILL_QBO_SECOND_WINDOW", "qbo_second_window", 1, _float,
