@@ -13,7 +13,8 @@ from functools import cached_property
 from addon.config import Settings, load_settings
 
 # Modules that register tick tasks, jobs or CLI hooks when imported. Each feature adds itself.
-FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup", "addon.usage_setup"]
+FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup", "addon.usage_setup",
+                              "addon.postings_setup"]
 
 QUEUES = ("tick", "events", "postings", "default")
 

@@ -35,7 +35,7 @@ from addon.sqlutil import insert_unless_present
 from rules.events import SourceCustomer
 
 SETTING = "customer_policy"
-NAME_LIMIT = 100  # QuickBooks allows 500; a bookkeeper reads these in lists
+NAME_LIMIT = 100  # QuickBooks refuses longer company names (and a bookkeeper reads display names in lists)
 
 
 class CustomerPolicy(StrEnum):
@@ -131,11 +131,9 @@ def resolve(container: Any, company_id: str, source: str, customer: SourceCustom
         _release(container, company_id, source, customer.id, claim)
         return CustomerResolution(reason=held(source, customer, "no QuickBooks customer has this email or name"))
     with container.unit_of_work() as session:
-        # A person may have mapped it meanwhile: their mapping wins.
-        present = mappings.get(company_id, MappingKind.CUSTOMER, source, customer.id, session=session)
-        if present is None:
-            present = mappings.set_in(session, company_id, MappingKind.CUSTOMER, source, customer.id, match,
-                                      actor="worker", how=how)
+        # A person (or a worker whose claim expired) may have mapped it meanwhile: the first mapping wins.
+        present, _ = mappings.keep_first_in(session, company_id, MappingKind.CUSTOMER, source, customer.id, match,
+                                            actor="worker", how=how)
         session.execute(delete(CustomerClaim).where(*_claim_key(company_id, source, customer.id),
                                                     CustomerClaim.claim == claim))
         return CustomerResolution(present.target)
@@ -178,7 +176,8 @@ def _find_or_create(ledger, company_id: str, source: str, customer: SourceCustom
         return by_name.id, "name"
     if chosen is not CustomerPolicy.MATCH_OR_CREATE:
         return None, ""
-    spec = CustomerSpec(display_name=name, email=customer.email, company_name=customer.name or None,
+    company_name = " ".join((customer.name or "").split())[:NAME_LIMIT] or None
+    spec = CustomerSpec(display_name=name, email=customer.email, company_name=company_name,
                         phone=customer.phone, notes=f"Created by autobill from {source} customer {customer.id}")
     try:
         return ledger.create_customer(spec, request_id=request_id(company_id, source, customer.id)).id, "created"

@@ -133,7 +133,7 @@ def _enrich(container: Any, row: EventRecord, now: datetime) -> Step:
         return _advance(container, row.id, step, now)
     try:
         settings, credentials = container.endpoints.settings_and_credentials(row.endpoint_id)
-        result = enrich([event], credentials=credentials, settings=settings)
+        result = enrich([event], credentials=credentials, base_url=settings.get("api_base_url"), settings=settings)
     except EnrichmentError as exc:
         return _retry(container, row.id, step, f"enrichment failed: {exc.message}", now,
                       at_least=getattr(exc, "retry_after", None))
@@ -161,6 +161,10 @@ def _map_customer(container: Any, row: EventRecord, now: datetime) -> Step:
     except AutobillError as exc:  # QuickBooks throttled or unreachable, the company needs reconnecting
         return _retry(container, row.id, step, f"customer mapping waits: {exc.message}", now, retryable=True,
                       at_least=getattr(exc, "retry_after", None))
+    except Exception as exc:  # noqa: BLE001 - a bug or a lost database connection must not lose the event
+        log.exception("customer mapping of event %s broke", row.id)
+        return _retry(container, row.id, step, f"customer mapping broke ({type(exc).__name__}); see the worker log",
+                      now)
     if found.customer_id is not None:
         return _advance(container, row.id, step, now, qbo_customer_id=found.customer_id)
     return _wait(container, row.id, step, found.reason, now, found.retry_in)

@@ -9,8 +9,11 @@ events once each and hands them to the event flow; running it twice changes noth
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,11 +24,12 @@ from sqlalchemy import select, update
 import connectors
 from addon import eventflow
 from addon.clock import utcnow
-from addon.errors import NotFound
+from addon.errors import InvalidInput, NotFound
+from addon.inboxwriter import DeliveryWriter
 from addon.models.base import new_id
 from addon.models.events import EventRecord
 from addon.models.inbox import Delivery, DeliveryStatus, Endpoint
-from addon.sqlutil import for_update, insert_once, insert_unless_present, short_key
+from addon.sqlutil import for_update, insert_unless_present, short_key
 from connectors.errors import ConnectorError
 
 log = logging.getLogger(__name__)
@@ -59,25 +63,34 @@ def store(container: Any, endpoint: Any, *, key: str, body: bytes, headers: Mapp
         "events_count": 0, "attempts": 0,
         "next_attempt_at": now + timedelta(seconds=container.settings.sweep_grace), "processed_at": None,
     }
-    database = container.database
-    unique = ("endpoint_id", "dedupe_key")
-    if database.dialect == "postgresql":
-        # One statement, committed on its own: the fewest round trips before the sender hears 2xx.
-        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            new = connection.execute(insert_once("postgresql", Delivery, values, unique)).first() is not None
+    if container.database.dialect == "postgresql":
+        new = _writer(container).store(values)  # committed, and enqueued, with those arriving beside it
     else:
         with container.unit_of_work() as session:
-            new = insert_unless_present(session, Delivery, values, unique)
+            new = insert_unless_present(session, Delivery, values, ("endpoint_id", "dedupe_key"))
+        if new:
+            try:
+                enqueue_deliveries(container, [values["id"]])
+            except Exception:  # noqa: BLE001 - stored is what counts; the sweeper enqueues it after the grace
+                log.exception("could not enqueue delivery %s; the sweeper will", values["id"])
     if new:
-        try:
-            enqueue_deliveries(container, [values["id"]])
-        except Exception:  # noqa: BLE001 - stored is what counts; the sweeper enqueues it after the grace
-            log.exception("could not enqueue delivery %s; the sweeper will", values["id"])
         return Stored(values["id"], True)
     with container.unit_of_work() as session:
         existing = session.execute(select(Delivery.id).where(
             Delivery.endpoint_id == endpoint.id, Delivery.dedupe_key == values["dedupe_key"])).scalar_one()
     return Stored(existing, False)
+
+
+_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer(container: Any) -> DeliveryWriter:
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(container)
+        if writer is None:
+            writer = _WRITERS[container] = DeliveryWriter(container, enqueue_deliveries)
+        return writer
 
 
 def enqueue_deliveries(container: Any, delivery_ids: list[str]) -> None:
@@ -206,3 +219,56 @@ def events(container: Any, company_id: str, *, status: str | None = None, limit:
     with container.unit_of_work() as session:
         return list(session.execute(query.order_by(EventRecord.created_at.desc(), EventRecord.dedupe_key)
                                     .limit(limit)).scalars())
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    """What a backfill stored: new deliveries, lines stored before, and refused lines with reasons."""
+
+    stored: int
+    repeated: int
+    refused: tuple[tuple[int, str], ...]
+
+
+def backfill(container: Any, company_id: str, lines, *, endpoint_id: str | None = None, actor: str,
+             now: datetime | None = None) -> BackfillReport:
+    """Store past events from JSON lines (docs/connectors/generic.md) as deliveries of a generic endpoint.
+
+    Each good line becomes one delivery keyed by its text, so importing a file again stores nothing
+    twice; a bad line is reported with its number and the rest still import. Processing is the same
+    as for deliveries that arrive over HTTP.
+    """
+    from connectors import generic
+
+    now = now or utcnow()
+    endpoint = _backfill_endpoint(container, company_id, endpoint_id)
+    stored = repeated = 0
+    refused = []
+    texts = [line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape") for line in lines]
+    for item in generic.parse_backfill(texts):
+        if item.error:
+            refused.append((item.number, item.error))
+            continue
+        # The line's own bytes go into the body: parsing and writing it again could change a number.
+        line = texts[item.number - 1].strip()
+        key = "backfill:" + hashlib.sha256(line).hexdigest()[:40]
+        body = b'{"id": "' + key.encode() + b'", "events": [' + line + b"]}"
+        result = store(container, endpoint, key=key, body=body, now=now,
+                       headers={"Content-Type": "application/json", "X-Autobill-Backfill": actor})
+        stored, repeated = stored + result.new, repeated + (not result.new)
+    container.audit.append(company_id, "events.backfilled", actor=actor, subject=f"endpoint:{endpoint.id}",
+                           details={"stored": stored, "repeated": repeated, "refused": len(refused)})
+    return BackfillReport(stored, repeated, tuple(refused))
+
+
+def _backfill_endpoint(container: Any, company_id: str, endpoint_id: str | None):
+    generic_ones = [e for e in container.endpoints.list(company_id) if e.source == "generic"]
+    if endpoint_id is not None:
+        generic_ones = [e for e in generic_ones if e.id == endpoint_id]
+        if not generic_ones:
+            raise NotFound(f"no generic endpoint {endpoint_id!r} in company {company_id!r}")
+    if len(generic_ones) != 1:
+        raise InvalidInput("backfill needs the company's generic endpoint: "
+                           + ("create one with autobill endpoints create --source generic" if not generic_ones
+                              else "it has several, name one with --endpoint"))
+    return generic_ones[0]

@@ -28,7 +28,7 @@ from addon.errors import InvalidInput, NotFound
 from addon.models.agreements import AgreementRecord
 from addon.models.companies import Company
 from addon.models.mappings import Mapping, MappingKind
-from addon.sqlutil import MAX_KEY
+from addon.sqlutil import MAX_KEY, insert_unless_present
 
 Listener = Callable[[Any, Session, "MappingInfo"], None]
 _LISTENERS: dict[MappingKind, list[Listener]] = {}
@@ -131,6 +131,25 @@ class Mappings:
         for listener in _LISTENERS.get(kind_, ()):
             listener(self.container, session, info)
         return info
+
+    def keep_first_in(self, session: Session, company_id: str, kind: str, source: str, key: str, target: str, *,
+                      actor: str, how: str) -> tuple[MappingInfo, bool]:
+        """Store a mapping autobill found unless one exists (a person's, or another worker's a moment ago):
+        (the mapping in force, whether this call stored it). Audited and listeners called only when stored."""
+        kind_ = _kind(kind)
+        now = self.clock()
+        stored = insert_unless_present(session, Mapping, {
+            "company_id": company_id, "kind": kind_.value, "source": source, "key": key, "target": target,
+            "detail": None, "how": how, "created_at": now, "updated_at": now, "updated_by": actor,
+        }, ("company_id", "kind", "source", "key"))
+        info = _info(self._row(session, company_id, kind_, source, key))
+        if stored:
+            self.container.audit.append(
+                company_id, "mapping.set", actor=actor, subject=f"mapping:{kind_.value}:{source}:{key}",
+                details={"target": target, "detail": None, "how": how, "before": None}, session=session)
+            for listener in _LISTENERS.get(kind_, ()):
+                listener(self.container, session, info)
+        return info, stored
 
     @staticmethod
     def _row(session: Session, company_id: str, kind: MappingKind, source: str, key: str) -> Mapping | None:

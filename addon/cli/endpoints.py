@@ -7,6 +7,7 @@ import sys
 
 import click
 
+import connectors
 from addon.cli._common import AS_HELP, COMPANY_HELP, actor, container
 from addon.errors import InvalidInput
 
@@ -83,6 +84,10 @@ def create_command(company_id: str, source: str, secret_stdin: bool, token_stdin
     created = made.endpoints.create(company_id, source, secret=secret, api_credentials=credentials,
                                     settings=_settings(settings), actor=who)
     click.echo(f"endpoint {created.endpoint.id} ({source})")
+    if source in connectors.POLLED:
+        click.echo(f"polled   autobill asks {source} for changes every "
+                   f"{made.settings.harvest_poll_interval:g} s; there is no URL to register")
+        return
     click.echo(f"url      {created.url}")
     if created.generated_secret:
         click.echo(f"secret   {created.generated_secret}")

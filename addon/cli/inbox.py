@@ -73,6 +73,22 @@ def events_list_command(company_id: str, status: str | None, limit: int) -> None
                    f"{e.status}{customer}{why}")
 
 
+@events_group.command("backfill")
+@click.argument("file", type=click.File("rb"))
+@click.option("--company", "company_id", required=True, help=COMPANY_HELP)
+@click.option("--endpoint", "endpoint_id", default=None, help="the generic endpoint (when the company has several)")
+@click.option("--as", "who", required=True, help=AS_HELP)
+def backfill_command(file, company_id: str, endpoint_id: str | None, who: str) -> None:
+    """Import past events from a JSON-lines FILE (docs/connectors/generic.md); bad lines are reported."""
+    made = container()
+    report = inbox.backfill(made, company_id, file, endpoint_id=endpoint_id, actor=actor(made, company_id, who))
+    for number, reason in report.refused:
+        click.echo(f"line {number}: {reason}", err=True)
+    click.echo(f"stored {report.stored} new, {report.repeated} already stored, {len(report.refused)} refused")
+    if report.refused:
+        raise SystemExit(1)
+
+
 @click.command("replay")
 @click.argument("item_id")
 @click.option("--company", "company_id", required=True, help=COMPANY_HELP)

@@ -14,13 +14,13 @@ from addon import bootstrap
 @click.option("--name", default=None, help="worker name (default: host and pid)")
 def worker_command(queues: str, burst: bool, name: str | None) -> None:
     """Process jobs from autobill's queues until stopped."""
-    from rq import Worker
+    from addon.workers import AutobillWorker
 
     container = bootstrap.current()
     settings = container.settings
     names = [q.strip() for q in queues.split(",") if q.strip()]
     container.warm_up()
-    worker = Worker(
+    worker = AutobillWorker(
         [container.queue(n) for n in names],
         connection=container.redis,
         name=name,

@@ -144,6 +144,7 @@ class InvoiceRecord:
     private_note: str | None = None
     customer_memo: str | None = None
     delivered_at: datetime | None = None
+    delivery_error: str | None = None  # DeliveryInfo.DeliveryErrorType of the last send, if it failed
     payment_ids: tuple[str, ...] = ()
     updated_at: datetime | None = None
 

@@ -14,7 +14,7 @@ from addon.models.base import Base, UTCDateTime, new_id
 MODEL_MODULES = [
     "addon.models.companies", "addon.models.audit", "addon.models.work",
     "addon.models.inbox", "addon.models.events", "addon.models.mappings", "addon.models.agreements",
-    "addon.models.usage",
+    "addon.models.usage", "addon.models.postings",
 ]
 
 for _name in MODEL_MODULES:

@@ -146,6 +146,7 @@ def invoice(d: dict) -> InvoiceRecord:
         bill_email=(d.get("BillEmail") or {}).get("Address"), private_note=d.get("PrivateNote"),
         customer_memo=(d.get("CustomerMemo") or {}).get("value"),
         delivered_at=instant((d.get("DeliveryInfo") or {}).get("DeliveryTime")),
+        delivery_error=(d.get("DeliveryInfo") or {}).get("DeliveryErrorType"),
         payment_ids=tuple(str(t["TxnId"]) for t in d.get("LinkedTxn") or [] if t.get("TxnType") == "Payment"),
         updated_at=instant((d.get("MetaData") or {}).get("LastUpdatedTime")))
 

@@ -1,9 +1,9 @@
 """What the usage ledger asks of its neighbours, as replaceable functions.
 
-The posting pipeline knows what was billed before (``History``, folded from stored drafts), intake
-knows agreements, project mappings and how to raise an internal event. Each registers its function
-here once per process (``addon.usage.wiring`` wires intake's); until then the defaults are an empty
-history, no agreement, no mapping and no event, so usage is still recorded (as "needs mapping").
+The posting pipeline knows what was billed before (``History``, folded from stored drafts): it
+registers its function with ``set_history_provider`` (until then: an empty history). Intake knows
+agreements, project mappings and how to raise an internal event: those default to intake's services
+(``addon.usage.neighbours``). Setting a function replaces the default; setting None restores it.
 """
 
 from __future__ import annotations
@@ -58,23 +58,33 @@ def history(session: Session, company_id: str, agreement_id: str) -> History:
 
 
 def agreement(session: Session, company_id: str, agreement_id: str) -> Agreement | None:
-    """The agreement, or None when it is unknown (or no store is registered)."""
-    return _agreement(session, company_id, agreement_id) if _agreement is not None else None
+    """The agreement, or None when it is unknown."""
+    if _agreement is not None:
+        return _agreement(session, company_id, agreement_id)
+    from addon.usage import neighbours
+
+    return neighbours.agreement(session, company_id, agreement_id)
 
 
 def resolve_project(session: Session, company_id: str, source: str, keys: Sequence[str]) -> str | None:
     """The agreement the first mapped key names, or None: the usage needs mapping."""
-    if _resolver is None or not keys:
+    if not keys:
         return None
-    return _resolver(session, company_id, source, keys)
+    if _resolver is not None:
+        return _resolver(session, company_id, source, keys)
+    from addon.usage import neighbours
+
+    return neighbours.resolve_project(session, company_id, source, keys)
 
 
 def raise_event(session: Session, company_id: str, event: Event) -> None:
-    """Store an internal event in the caller's transaction; refused when nothing can store it."""
-    if _raiser is None:
-        raise RuntimeError("no event raiser is registered: the usage ledger cannot raise "
-                           f"{event.kind} {event.source_object_id}")
-    _raiser(session, company_id, event)
+    """Store an internal event in the caller's transaction."""
+    if _raiser is not None:
+        _raiser(session, company_id, event)
+        return
+    from addon.usage import neighbours
+
+    neighbours.raise_event(session, company_id, event)
 
 
 def snapshot() -> tuple:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +31,7 @@ from rules import Event, EventKind, UsageRecord, usage_from_event
 USAGE_KINDS = (EventKind.TIME_LOGGED, EventKind.EXPENSE_LOGGED, EventKind.SLA_BREACHED)
 # Sources whose events carry no time of change: their versions follow the order of arrival.
 ARRIVAL_ORDERED_SOURCES = frozenset({"clockify"})
+log = logging.getLogger(__name__)
 _CONTENT = tuple(f.name for f in fields(UsageRecord) if f.name not in ("version", "agreement_id"))
 
 
@@ -91,7 +93,15 @@ def record_usage(session: Session, company_id: str, event: Event, *, now: dateti
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise NotUsage(f"usage event {event.source}:{event.source_object_id} cannot be read: {exc}") from None
     keys = mapping_keys(event)
-    agreement_id = event.agreement_id or providers.resolve_project(session, company_id, event.source, keys)
+    named = event.agreement_id
+    if named is not None and providers.agreement(session, company_id, named) is None:
+        # A sender may name an agreement (the generic connector); one this company does not have
+        # is treated as no name at all, so the usage waits for a mapping instead of vanishing.
+        log.warning("usage %s:%s names agreement %s, unknown in company %s", event.source,
+                    event.source_object_id, named, company_id)
+        named = None
+        event = replace(event, agreement_id=None)
+    agreement_id = named or providers.resolve_project(session, company_id, event.source, keys)
     print_ = fingerprint(record)
     now = as_utc(now)
     # Agreements before the record's head, as everywhere (addon.usage.state): peek at the head unlocked

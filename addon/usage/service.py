@@ -49,6 +49,9 @@ def handle_usage_event(container, session: Session, event_row, event: Event):
     if r.agreement_id and getattr(event_row, "agreement_id", None) is None:
         event_row.agreement_id = r.agreement_id
     if r.outcome is UsageOutcome.UNCHANGED:
+        if _recorded_from(session, event_row, r):
+            # A replay of the event that stored this version: still done, nothing new.
+            return Outcome.done(f"usage {name} version {r.version} already recorded from this event")
         return Outcome.ignored(f"{name} is unchanged since version {r.version}")
     if r.outcome is UsageOutcome.STALE:
         return Outcome.ignored(f"{name} changed again later (version {r.version} is newer): this older change is stale")
@@ -58,6 +61,13 @@ def handle_usage_event(container, session: Session, event_row, event: Event):
     what = "deleted" if r.deleted else str(r.outcome)
     raised = "".join(f"; raised {e.kind} {e.source_object_id}" for e in result.raised)
     return Outcome.done(f"usage {name} version {r.version} {what}: {where}{raised}")
+
+
+def _recorded_from(session: Session, event_row, recorded: Recorded) -> bool:
+    event_id = getattr(event_row, "id", None)
+    return event_id is not None and session.scalars(select(UsageVersion.id).where(
+        UsageVersion.company_id == event_row.company_id, UsageVersion.source == recorded.source,
+        UsageVersion.source_id == recorded.source_id, UsageVersion.event_id == event_id).limit(1)).first() is not None
 
 
 def map_waiting_usage(session: Session, company_id: str, key: str, *, now: datetime | None = None) -> list[str]:

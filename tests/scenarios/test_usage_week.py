@@ -2,8 +2,9 @@
 deletions before and after an invoice consumed them, ends in the hours and adjustments a bookkeeper
 computes by hand.
 
-Each delivery takes intake's path: stored in the inbox, its events read by the connector and stored,
-then the event job runs them to the usage ledger's handler (the HTTP front door is tested by intake).
+Each delivery takes the real path: signed and POSTed to the company's endpoint in the web app, stored
+in the inbox, read by its connector into events by the delivery job, then run by the event job to the
+usage ledger's handler.
 Agreements, endpoints and project mappings are set through their services, as the CLI does. Drafting
 (the posting pipeline's part) is the rules engine called the way posting calls it, with ``unbilled``
 and ``consume`` in one transaction.

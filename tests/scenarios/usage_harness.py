@@ -1,26 +1,36 @@
 """The usage scenarios' harness: Northwind IT connected with Toggl and Clockify endpoints, its agreement
-imported and projects mapped through intake's services, deliveries run through the inbox's path to the
-usage ledger's handler, and a clock the test moves. The ``week`` fixture is shared through conftest."""
+imported and projects mapped through intake's services, each delivery signed and POSTed to the web app's
+front door, then the delivery job and the event job run in this process, and a clock the test moves. The ``week`` fixture is shared through conftest."""
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-import connectors
-from addon import bootstrap, clock, eventflow, eventjob, migrate, usage
+from addon import bootstrap, clock, eventjob, inbox, migrate, usage
 from addon.companies import create_company
-from addon.models.base import new_id
 from addon.models.events import EventOrigin, EventRecord
-from addon.models.inbox import Delivery
 from addon.usage import providers
 from rules import History, dump_agreement, event_from_dict
 from tests.integration.connection.conftest import make_settings
 from tests.integration.usage.agreements import NORTHWIND, northwind
 from tests.scenarios.time_payloads import CLOCKIFY_PROJECT, TOGGL_PROJECT
+from webapp import create_app
+
+SECRETS = {"toggl": "northwind-toggl-secret", "clockify": "northwind-clockify-token"}
+
+
+def sign(source: str, raw: bytes) -> dict[str, str]:
+    """The header each tool authenticates its webhooks with (Toggl: HMAC-SHA256 of the body; Clockify:
+    the webhook's static token)."""
+    if source == "toggl":
+        return {"X-Webhook-Signature-256": "sha256=" + hmac.new(SECRETS[source].encode(), raw, "sha256").hexdigest()}
+    return {"Clockify-Signature": SECRETS[source]}
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -36,29 +46,27 @@ class Week:
         self.agreement = northwind(company_id, default_rate="160.00", group_by="entry")
         self.history = History()
         self.now = at(2, 9)
+        self.client = create_app(container).test_client()
         container.agreements.import_document(company_id, dump_agreement(self.agreement), actor="cli")
-        self.endpoints = {source: container.endpoints.create(company_id, source, secret=f"{source}-secret",
-                                                             actor="cli").endpoint.id
-                          for source in ("toggl", "clockify")}
+        self.urls = {source: urlsplit(container.endpoints.create(company_id, source, secret=SECRETS[source],
+                                                                 actor="cli").url).path
+                     for source in ("toggl", "clockify")}
         for source, key in (("toggl", f"project:toggl:{TOGGL_PROJECT}"),
                             ("clockify", f"project:clockify:{CLOCKIFY_PROJECT}")):
             container.mappings.set(company_id, "project", source, key, NORTHWIND, actor="cli")
         providers.set_history_provider(lambda s, c, a: self.history)
 
     def deliver(self, source: str, delivery: tuple[bytes, dict], when: datetime) -> EventRecord:
-        """A stored delivery, its events stored, and the event job run: the path the inbox takes."""
+        """One signed webhook POSTed to the company's endpoint, then the delivery job and the event job
+        run in this process at ``when``: the path a real delivery takes."""
         self.now = when
         raw, headers = delivery
+        answer = self.client.post(self.urls[source], data=raw, headers={**headers, **sign(source, raw)})
+        assert answer.status_code == 200, answer.get_json()
+        delivery_id = answer.get_json()["delivery_id"]
+        assert inbox.run_delivery(self.container, delivery_id, now=when).status == "processed"
         with self.container.unit_of_work() as session:
-            row = Delivery(id=new_id("dl"), company_id=self.company_id, endpoint_id=self.endpoints[source],
-                           source=source, dedupe_key=connectors.get(source).delivery_key(raw, headers),
-                           received_at=when, content_type="application/json", headers=json.dumps(headers),
-                           body=raw, status="processed", events_count=1)
-            session.add(row)
-            session.flush()
-            [event_id] = eventflow.add_delivery_events(
-                session, company_id=self.company_id, delivery_id=row.id, endpoint_id=row.endpoint_id,
-                events=connectors.get(source).events(raw, headers), now=when, grace=60)
+            [event_id] = session.scalars(select(EventRecord.id).where(EventRecord.delivery_id == delivery_id)).all()
         return eventjob.run_event(self.container, event_id, now=when)
 
     def raised(self) -> list:
@@ -81,7 +89,7 @@ class Week:
 @pytest.fixture
 def week(tmp_path, database_url, redis_url, monkeypatch):
     container = bootstrap.build(make_settings(tmp_path, database_url, redis_url))
-    saved = providers.snapshot()  # after the build, which wires intake's mappings and agreements in
+    saved = providers.snapshot()
     migrate.upgrade(container.database)
     bootstrap.set_current(container)
     with container.unit_of_work() as session:

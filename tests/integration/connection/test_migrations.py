@@ -10,7 +10,7 @@ from addon.db import Database
 
 TABLES = {"companies", "qbo_connections", "users", "memberships", "audit_records", "audit_heads", "parked_jobs",
           "endpoints", "deliveries", "events", "mappings", "customer_claims", "company_settings", "agreements",
-          "rule_versions"}
+          "rule_versions", "postings", "qbo_item_refs", "billing_cursors"}
 
 
 def test_migrations_upgrade_match_the_models_and_downgrade_to_nothing(database_url):

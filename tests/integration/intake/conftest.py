@@ -4,13 +4,20 @@ and a worker that runs queued jobs in this process."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from rq import SimpleWorker
 
 from addon import bootstrap, migrate
 from addon.ledger.fake import FakeLedgerGateway
-from tests.integration.connection.conftest import add_company, make_settings
+from tests.integration.connection.conftest import (
+    _close,
+    add_company,
+    connect_realm,
+    emulator_container,
+    make_settings,
+)
 from tests.integration.connection.test_cli import run
 from tests.integration.connectors.conftest import _vendor_server, vendor_api  # noqa: F401 - fixtures used here
 
@@ -47,6 +54,24 @@ def sqlite_container(tmp_path, sqlite_database_url, redis_url):
 def company(container):
     """Northwind IT, connected."""
     return add_company(container)
+
+
+@pytest.fixture
+def quickbooks(tmp_path, database_url, redis_url, emulator):
+    """Northwind IT connected to a QuickBooks emulator realm: the real adapter over HTTP, on each database."""
+    made = emulator_container(tmp_path, database_url, redis_url, emulator)
+    bootstrap.set_current(made)
+    realm = emulator.control.create_realm("Northwind IT", seed="empty")
+    company = connect_realm(made, emulator, realm)
+    yield SimpleNamespace(container=made, company=company, realm=realm, emulator=emulator)
+    bootstrap.set_current(None)
+    _close(made)
+
+
+def customers_in(quickbooks, name: str | None = None) -> list[dict]:
+    """The customers QuickBooks itself holds (with this display name)."""
+    found = quickbooks.emulator.control.objects(quickbooks.realm, "Customer")
+    return [c for c in found if name is None or c["DisplayName"] == name]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from addon.clock import utcnow
 from addon.models.events import EventRecord
 from addon.models.inbox import Delivery, Endpoint
 from connectors import generic
-from tests.integration.intake.conftest import queued, run_jobs
+from tests.integration.intake.conftest import customers_in, queued, run_jobs
 from webapp import create_app
 
 DEAL_WON = {"id": "delivery-1", "events": [{
@@ -51,20 +51,25 @@ def only_delivery(container) -> Delivery:
         return session.execute(select(Delivery)).scalar_one()
 
 
-def test_a_signed_delivery_is_stored_enqueued_answered_and_its_events_stored(container, client, endpoint, ledger):
-    path, secret, info = endpoint
-    answer = post_signed(client, path, DEAL_WON, secret)
+def test_a_signed_delivery_is_stored_enqueued_answered_and_its_events_stored(quickbooks):
+    container, company = quickbooks.container, quickbooks.company
+    created = container.endpoints.create(company.id, "generic", actor="test")
+    client = create_app(container).test_client()
+    answer = post_signed(client, urlsplit(created.url).path, DEAL_WON, created.generated_secret)
     assert answer.status_code == 200
     stored = only_delivery(container)
     assert answer.json == {"received": True, "delivery_id": stored.id, "duplicate": False}
-    assert (stored.status, stored.dedupe_key, stored.endpoint_id) == ("received", "delivery-1", info.id)
+    assert (stored.status, stored.dedupe_key, stored.endpoint_id) == ("received", "delivery-1", created.endpoint.id)
     assert queued(container) == [("addon.inbox.process_delivery", (stored.id,))]
     run_jobs(container)
     assert only_delivery(container).status == "processed"
     with container.unit_of_work() as session:
         event = session.execute(select(EventRecord)).scalar_one()
-    assert (event.kind, event.source_object_id, event.status) == ("deal_won", "deal-42", "ready")
-    assert event.qbo_customer_id is not None  # Northwind IT was created in QuickBooks
+    # Mapped, then handed to drafting, which finds no agreement for the new customer.
+    assert (event.kind, event.source_object_id, event.status) == ("deal_won", "deal-42", "ignored")
+    assert event.reason.startswith("no rule matched")
+    [northwind] = customers_in(quickbooks, "Northwind IT")  # created in QuickBooks from the delivery's data
+    assert event.qbo_customer_id == northwind["Id"]
 
 
 def test_the_same_delivery_sent_three_times_makes_one_stored_delivery_and_one_set_of_events(

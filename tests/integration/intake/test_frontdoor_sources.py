@@ -15,13 +15,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from addon import bootstrap
 from addon.eventjob import run_event
-from addon.ledger.fake import FakeLedgerGateway
 from addon.models.events import EventRecord
 from addon.models.inbox import Delivery, Endpoint
 from connectors.salesforce import ACK
-from tests.integration.connection.conftest import add_company
-from tests.integration.intake.conftest import build_container, run_jobs
+from tests.integration.connection.conftest import _close, connect_realm, emulator_container
+from tests.integration.intake.conftest import run_jobs
 from webapp import create_app
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -31,17 +31,15 @@ TOKEN = "pat-na1-northwind-test-token"
 
 
 @pytest.fixture
-def app(tmp_path, sqlite_database_url, redis_url):
-    """An app on SQLite whose public URL is what senders call, with a company and a fake ledger."""
-    from addon import bootstrap
-
-    container = build_container(tmp_path, sqlite_database_url, redis_url, AUTOBILL_PUBLIC_URL=PUBLIC)
-    company = add_company(container)
-    fake = FakeLedgerGateway(company.id)
-    container.ledger = lambda company_id: fake
-    yield container, company, create_app(container).test_client()
+def app(tmp_path, sqlite_database_url, redis_url, emulator):
+    """An app on SQLite whose public URL is what senders call, its company connected to a QuickBooks emulator."""
+    container = emulator_container(tmp_path, sqlite_database_url, redis_url, emulator, AUTOBILL_PUBLIC_URL=PUBLIC)
+    bootstrap.set_current(container)
+    realm = emulator.control.create_realm("Northwind IT", seed="empty")
+    company = connect_realm(container, emulator, realm)
+    yield container, company, create_app(container).test_client(), realm
     bootstrap.set_current(None)
-    container.database.dispose()
+    _close(container)
 
 
 def path_of(url: str) -> str:
@@ -59,7 +57,7 @@ def events(container) -> list[EventRecord]:
 
 
 def test_salesforce_gets_its_soap_acknowledgement_only_after_the_message_is_stored(app):
-    container, company, client = app
+    container, company, client, realm = app
     created = container.endpoints.create(company.id, "salesforce", settings={"organization_id": "00D5e000000KQ2e"},
                                          actor="test")
     body = (FIXTURES / "salesforce" / "outbound-opportunity-won.xml").read_bytes()
@@ -76,7 +74,7 @@ def test_salesforce_gets_its_soap_acknowledgement_only_after_the_message_is_stor
 
 
 def test_asanas_handshake_is_accepted_once_while_the_endpoint_awaits_it_and_its_secret_kept(app):
-    container, company, client = app
+    container, company, client, realm = app
     created = container.endpoints.create(company.id, "asana", actor="test")
     assert created.endpoint.status == "awaiting_handshake"
     handshake_secret = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"
@@ -98,7 +96,7 @@ def test_asanas_handshake_is_accepted_once_while_the_endpoint_awaits_it_and_its_
 
 
 def test_a_toggl_validation_ping_is_answered_before_verification_and_never_stored(app):
-    container, company, client = app
+    container, company, client, realm = app
     created = container.endpoints.create(company.id, "toggl", secret="toggl-secret", actor="test")
     body = (FIXTURES / "toggl" / "ping_with_validation_code.json").read_bytes()
     answer = client.post(path_of(created.url), data=body, headers={"Content-Type": "application/json"})
@@ -107,7 +105,7 @@ def test_a_toggl_validation_ping_is_answered_before_verification_and_never_store
 
 
 def test_pipedrives_basic_auth_pair_is_checked_and_never_stored(app):
-    container, company, client = app
+    container, company, client, realm = app
     created = container.endpoints.create(company.id, "pipedrive", secret="autobill:long-random-password",
                                          actor="test")
     body = (FIXTURES / "pipedrive" / "webhook-v2-deal-won.json").read_bytes()
@@ -137,8 +135,9 @@ def record_deal_512(api, status=200):
     api.answer("GET", "/crm/v3/objects/contacts/901", fixture="hubspot/api/contact-901.json")
 
 
-def test_hubspot_v3_is_checked_over_the_public_url_as_called_and_the_deal_enriched_with_retries(app, vendor_api):
-    container, company, client = app
+def test_hubspot_v3_is_checked_over_the_public_url_as_called_and_the_deal_enriched_with_retries(
+        app, vendor_api, emulator):
+    container, company, client, realm = app
     created = container.endpoints.create(company.id, "hubspot", secret=HUBSPOT_SECRET, api_credentials=TOKEN,
                                          settings={"api_base_url": vendor_api.base_url}, actor="test")
     assert created.url.startswith(f"{PUBLIC}/hooks/hubspot/")
@@ -157,9 +156,27 @@ def test_hubspot_v3_is_checked_over_the_public_url_as_called_and_the_deal_enrich
     assert TOKEN not in event.reason
     record_deal_512(vendor_api)
     done = run_event(container, event.id, now=event.next_attempt_at + timedelta(seconds=1))
-    assert (done.status, done.reason) == ("ready", "no handler for deal_won")
-    assert done.source_customer_id == "7001" and done.qbo_customer_id is not None
+    assert done.status == "ignored" and done.reason.startswith("no rule matched")  # drafting has no agreement
+    [northwind] = [c for c in emulator.control.objects(realm, "Customer") if c["DisplayName"] == "Northwind IT"]
+    assert done.source_customer_id == "7001" and done.qbo_customer_id == northwind["Id"]
     payload = json.loads(done.payload)
     assert (payload["amount"], payload["currency"]) == ("18500.00", "USD")
     [request] = vendor_api.seen("GET", "/crm/v3/objects/deals/512")[-1:]
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_an_asana_completion_the_task_no_longer_shows_is_ignored_with_the_connectors_reason(app, vendor_api):
+    container, company, client, _ = app
+    created = container.endpoints.create(company.id, "asana", api_credentials="asana-pat",
+                                         settings={"api_base_url": vendor_api.base_url}, actor="test")
+    secret = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81"
+    client.post(path_of(created.url), headers={"X-Hook-Secret": secret})
+    body = (FIXTURES / "asana" / "task_completed.json").read_bytes()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    vendor_api.answer("GET", "/tasks/1206845912347101", fixture="asana/api_task_not_completed.json")
+    assert client.post(path_of(created.url), data=body, headers={
+        "Content-Type": "application/json", "X-Hook-Signature": signature}).status_code == 200
+    run_jobs(container)
+    [event] = events(container)
+    assert event.status == "ignored" and "not completed" in event.reason
+    assert vendor_api.seen("GET", "/tasks/1206845912347101")[0]["headers"]["Authorization"] == "Bearer asana-pat"

@@ -53,13 +53,13 @@ def test_import_create_send_and_see_the_stored_event_then_replay_it(cli_company,
     delivery_id = out.split()[0]
     assert "generic" in out and "processed" in out and "1 event(s)" in out
     code, out, _ = run(capsys, "events", "list", "--company", cli_company.id)
-    assert "time_logged" in out and "generic:entry-1" in out and "no handler for time_logged" in out
+    assert "time_logged" in out and "generic:entry-1" in out and "needs mapping" in out  # the usage ledger took it
     code, out, err = run(capsys, "inbox", "show", delivery_id, "--company", cli_company.id)
     assert err == ""
     assert '"zap-1"' in out and "autobill-signature:" in out
     code, out, _ = run(capsys, "replay", delivery_id, "--company", cli_company.id, "--as", "ann")
     assert code == 0 and out.splitlines()[0] == f"{delivery_id}  processed  1 event(s)"
-    assert "time_logged  ready  no handler for time_logged" in out
+    assert "time_logged  done  usage generic:entry-1 version 1 already recorded from this event" in out
     code, out, _ = run(capsys, "events", "list", "--company", cli_company.id)
     assert len(out.splitlines()) == 1  # replaying stored nothing twice
     code, _, err = run(capsys, "replay", "dl_nope", "--company", cli_company.id)

@@ -70,3 +70,28 @@ def test_usage_commands_name_an_unknown_company_or_record_in_one_line(env, capsy
     company = add_company(env).id
     code, _, err = run(capsys, "usage", "show", "--company", company, "--source", "toggl", "--id", "404")
     assert code == 2 and "no usage record toggl:404" in err
+
+
+def test_a_harvest_account_is_set_up_with_its_token_on_stdin_and_its_account_id(env, capsys, monkeypatch):
+    import io
+    import json
+
+    from addon.models.inbox import Endpoint
+    from addon.usage_setup import harvest_accounts
+
+    company = add_company(env).id
+    monkeypatch.setattr("sys.stdin", io.StringIO("1234567.pt.northwind-token\n"))
+    code, out, err = run(capsys, "endpoints", "create", "--company", company, "--source", "harvest",
+                         "--api-token-stdin", "--setting", "account_id=1234567")
+    assert code == 0, err
+    assert "(harvest)" in out and "polled   autobill asks harvest for changes every 300 s" in out
+    assert "northwind-token" not in out + err
+    with env.unit_of_work() as session:
+        row = session.query(Endpoint).filter_by(company_id=company, source="harvest").one()
+        assert "northwind-token" not in (row.api_credentials or "") and json.loads(row.settings) == {
+            "account_id": 1234567}
+    [account] = harvest_accounts(env)
+    assert (account.company_id, account.credentials) == (company, "1234567.pt.northwind-token")
+    code, _, err = run(capsys, "endpoints", "create", "--company", company, "--source", "harvest",
+                       "--setting", "account_id=1")
+    assert code == 2 and "need the API token autobill polls with (--api-token-stdin)" in err

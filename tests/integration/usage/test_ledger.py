@@ -248,3 +248,17 @@ def test_time_moved_away_and_back_before_the_credit_is_billed_owes_nothing_and_b
     with database.unit_of_work() as session:
         [line] = usage.list_usage(session, company, agreement_id=A)
     assert line.status == "changed after billing"
+
+
+def test_usage_naming_an_agreement_the_company_has_goes_there_and_an_unknown_one_waits_for_a_mapping(
+        ledger, neighbours):
+    from tests.integration.usage.agreements import northwind
+
+    database, company = ledger
+    neighbours.agreements[A] = northwind(company)
+    named = record(database, company, time_entry("ex-1", "1.0", source="generic", keys=(), agreement_id=A))
+    stray = record(database, company, time_entry("ex-2", "1.0", source="generic", keys=(),
+                                                 agreement_id="agr-of-another-company"))
+    assert (named.agreement_id, stray.agreement_id) == (A, None)
+    with database.unit_of_work() as session:
+        assert [line.source_id for line in usage.list_usage(session, company, needs_mapping=True)] == ["ex-2"]

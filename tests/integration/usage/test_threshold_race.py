@@ -67,3 +67,47 @@ def test_a_threshold_crossed_by_a_burst_from_two_workers_at_once_fires_exactly_o
     finally:
         container.redis.close()
         container.database.dispose()
+
+
+@pytest.mark.postgres
+def test_a_worker_recording_edits_and_a_worker_billing_them_never_deadlock_and_agree_on_what_is_billed(
+        tmp_path, postgres_database_url, redis_url):
+    environment = {"AUTOBILL_STATE_DIR": str(tmp_path / "state"), "DATABASE_URL": postgres_database_url,
+                   "REDIS_URL": redis_url, "AUTOBILL_ENCRYPTION_KEYS": generate_key(), "SECRET_KEY": "test"}
+    from addon.config import load_settings
+    from addon.models.usage import UsageConsumption, UsageHead
+
+    container = bootstrap.build(load_settings(environment))
+    migrate.upgrade(container.database)
+    with container.unit_of_work() as session:
+        company = create_company(session, environment="sandbox", realm_id="4620816365", name="Northwind IT",
+                                 now=NOW).id
+    agreement = dataclasses.replace(northwind(company), id=race_worker.agreement_id(0))
+    container.agreements.import_document(company, dump_agreement(agreement), actor="cli")
+    container.mappings.set(company, "project", "toggl", "project:toggl:0", agreement.id, actor="cli")
+    context = multiprocessing.get_context("spawn")
+    barrier, edited, done = context.Barrier(2), context.Event(), context.Queue()
+    workers = [context.Process(target=race_worker.edit_or_bill,
+                               args=(environment, company, role, 8, barrier, edited, done))
+               for role in ("edit", "bill")]
+    for worker in workers:
+        worker.start()
+    try:
+        outcomes = [done.get(timeout=120) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(30)
+            if worker.is_alive():
+                worker.kill()
+        container.redis.close()
+    assert sorted(o[1] for o in outcomes) == ["ok", "ok"], outcomes  # a deadlock would be an error here
+    with container.unit_of_work() as session:
+        heads = session.scalars(select(UsageHead).where(UsageHead.company_id == company)).all()
+        consumed = session.execute(select(UsageConsumption.source_id, UsageConsumption.version).where(
+            UsageConsumption.company_id == company)).all()
+    assert len(heads) == race_worker.EDITED_ENTRIES and consumed
+    for head in heads:
+        billed = max((v for source_id, v in consumed if source_id == head.source_id), default=None)
+        assert head.billed_version == billed
+        assert head.pending == (billed is None or billed < head.version)
+    container.database.dispose()

@@ -1,0 +1,50 @@
+"""What an agreement billed before, folded from its postings' stored drafts (``rules.History``).
+
+Drafting, the usage ledger's threshold checks and the dry run all read this; the fold is exactly
+``History.after`` over the agreement's drafts in the order they were made (postings are made under the
+agreement's lock, so their ids are that order). A deposit is named by its QuickBooks number once the
+deposit invoice exists, for the "less deposit (invoice N)" lines of later milestones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from addon.models.postings import Posting
+from rules import History, InvoiceDraft, draft_from_dict, load_draft
+
+
+def _without_lines(text: str) -> InvoiceDraft:
+    # History.after reads a draft's key, rule, total and consumption, never its lines (the bulk of it).
+    data = json.loads(text, parse_float=Decimal)
+    data["lines"] = []
+    return draft_from_dict(data)
+
+
+def history_for(session: Session, company_id: str, agreement_id: str) -> History:
+    """The agreement's ``History``: every stored draft folded in, oldest first."""
+    history = History()
+    numbers: dict[str, str] = {}
+    rows = session.execute(select(Posting.key, Posting.draft, Posting.qbo_doc_number).where(
+        Posting.company_id == company_id, Posting.agreement_id == agreement_id).order_by(Posting.id))
+    for key, text, doc_number in rows:
+        history = history.after(_without_lines(text))
+        if doc_number:
+            numbers[key] = doc_number
+    if numbers and history.deposits:
+        history = replace(history, deposits=tuple(
+            replace(d, invoice_ref=numbers.get(d.key, d.invoice_ref)) for d in history.deposits))
+    return history
+
+
+def previous_draft(session: Session, company_id: str, agreement_id: str, rule_id: str) -> InvoiceDraft | None:
+    """The last draft ``rule_id`` made for the agreement (review by exception compares with it)."""
+    row = session.execute(select(Posting.draft).where(
+        Posting.company_id == company_id, Posting.agreement_id == agreement_id, Posting.rule_id == rule_id)
+        .order_by(Posting.id.desc()).limit(1)).scalar_one_or_none()
+    return load_draft(row) if row is not None else None
