@@ -9,7 +9,15 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from addon.ledger import AuthLost, DuplicateDocNumber, ObjectNotFound, Rejected, StaleObject, Throttled, Transient
+from addon.ledger import (
+    AuthLost,
+    DuplicateDocNumber,
+    ObjectNotFound,
+    Rejected,
+    StaleObject,
+    Throttled,
+    Transient,
+)
 from addon.ledger.faults import fault_for_code
 from addon.quickbooks.gateway import QuickBooksLedgerGateway
 from addon.tokens import StoredTokens
