@@ -145,7 +145,9 @@ def _run(env: dict, companies: int, seconds: float, workers: int, warmup: float 
     timeline: list[int] = []  # invoices sent in all, every 10 s
     sending = {company_id: False for company_id, *_ in made}
     next_mark = None
-    ahead = 30  # jobs waiting per company, well above what 10 in flight need
+    # Jobs waiting per company: plenty for one company's 10 in flight; a few each for many companies,
+    # so the shared FIFO queue interleaves them instead of serving the first ones only.
+    ahead = 30 if companies == 1 else max(3, 150 // companies)
     try:
         # The clock starts once every company has sent an invoice (workers are up), plus a warm-up.
         measure_from = ends = float("inf")
