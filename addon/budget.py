@@ -6,11 +6,11 @@ https://developer.intuit.com/app/developer/qbo/docs/learn/rest-api-features#limi
 
 Each request first takes a permit. One Lua script (atomic, on Redis' clock, so machines need not
 agree on the time) checks, in order: the company's 429 back-off; the in-flight set (leases that
-expire, so a killed process cannot hold a slot for ever); and a sliding-window log of request
-starts over the minute and the second windows. A sliding log never lets more than N requests
-start in *any* window of that length, which a token bucket of the same rate would (a full bucket
-plus its refill). Waits shorter than ``qbo_max_wait`` are slept here; longer ones raise
-``Throttled`` so a job can be deferred instead of holding a worker.
+expire, so a killed process cannot hold a slot for ever); and sliding-window logs for the minute
+and the second windows (see below). A sliding log never lets more than N requests through in
+*any* window of that length, which a token bucket of the same rate would (a full bucket plus its
+refill). Waits shorter than ``qbo_max_wait`` are slept here; longer ones raise ``Throttled`` so a
+job can be deferred instead of holding a worker.
 """
 
 from __future__ import annotations
@@ -25,13 +25,19 @@ from addon.ledger.faults import Throttled
 
 POLL_MS = 10
 
-# Each admitted request is logged at its admission time (Redis' clock) and held in the in-flight set
-# until released (its score there is when its lease ends: admission + lease). A window counts the
-# requests admitted inside it plus those admitted earlier but still in flight: a request that is slow
-# to reach QuickBooks may land in the current window. ``guard_ms`` widens both windows against
-# scheduling hiccups and network jitter between admission and arrival.
+# Three sorted sets per company: the requests in flight (scored by when their lease ends), the log
+# of admissions (for the minute window) and the log of completions (for the second window).
+# - Minute window: requests admitted inside it, plus older ones still in flight. The budget (480)
+#   stays under Intuit's 500, so a few requests reaching QuickBooks a little late across the window's
+#   edge cannot tip it over; ``guard_ms`` widens the window further.
+# - Second window: every request in flight, plus the finished ones stamped at the earlier of their
+#   answer and their admission + ``guard_ms``. QuickBooks counted each request at some moment
+#   between its sending and its answer: a request is counted here from its admission until a window
+#   after it could at the latest have been counted there (its answer), or after it most likely was
+#   (the guard), so one that was slow to reach QuickBooks (a starved process, a slow network) by up
+#   to the guard cannot tip the next window over.
 _ACQUIRE = """
-local inflight, log, backoff = KEYS[1], KEYS[2], KEYS[3]
+local inflight, log, done, backoff = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local member = ARGV[1]
 local max_in_flight, lease_ms = tonumber(ARGV[2]), tonumber(ARGV[3])
 local per_min, min_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -42,24 +48,38 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = redis.call('PTTL', backoff)
 if paused > 0 then return {1, paused, now} end
 redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
-if redis.call('ZCARD', inflight) >= max_in_flight then return {2, poll_ms, now} end
+local flying = redis.call('ZCARD', inflight)
+if flying >= max_in_flight then return {2, poll_ms, now} end
 redis.call('ZREMRANGEBYSCORE', log, '-inf', now - min_ms)
-local function over(limit, window_ms, code)
-  local logged = redis.call('ZCOUNT', log, '(' .. (now - window_ms), '+inf')
-  local late = redis.call('ZCOUNT', inflight, '-inf', now - window_ms + lease_ms)
-  if logged + late < limit then return nil end
-  if logged < limit then return {code, poll_ms, now} end
-  local n = redis.call('ZCARD', log)
-  local edge = tonumber(redis.call('ZRANGE', log, n - limit + late, n - limit + late, 'WITHSCORES')[2])
-  return {code, edge + window_ms - now + 1, now}
+local logged = redis.call('ZCARD', log)
+local late = redis.call('ZCOUNT', inflight, '-inf', now - min_ms + lease_ms)
+if logged + late >= per_min then
+  if logged + late - per_min >= logged then return {3, poll_ms, now} end
+  local edge = tonumber(redis.call('ZRANGE', log, late + logged - per_min, late + logged - per_min, 'WITHSCORES')[2])
+  return {3, edge + min_ms - now + 1, now}
 end
-local refused = over(per_min, min_ms, 3) or over(per_sec, sec_ms, 4)
-if refused then return refused end
+redis.call('ZREMRANGEBYSCORE', done, '-inf', now - sec_ms)
+local finished = redis.call('ZCARD', done)
+if finished + flying >= per_sec then
+  if flying >= per_sec then return {4, poll_ms, now} end
+  local edge = tonumber(redis.call('ZRANGE', done, flying + finished - per_sec, flying + finished - per_sec, 'WITHSCORES')[2])
+  return {4, edge + sec_ms - now + 1, now}
+end
 redis.call('ZADD', inflight, now + lease_ms, member)
 redis.call('PEXPIRE', inflight, lease_ms + 1000)
 redis.call('ZADD', log, now, member)
-redis.call('PEXPIRE', log, min_ms + 1000)
+redis.call('PEXPIRE', log, min_ms + lease_ms + 1000)
 return {0, 0, now}
+"""
+
+_RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[2], math.min(now, tonumber(ARGV[3]) + tonumber(ARGV[4])), ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + 1000)
+end
+return now
 """
 
 @dataclass(frozen=True)
@@ -105,11 +125,12 @@ class CompanyBudget:
         self.redis = redis
         self.limits = limits
         self._acquire = redis.register_script(_ACQUIRE)
+        self._release = redis.register_script(_RELEASE)
 
     @staticmethod
     def _keys(company_id: str) -> list[str]:
         return [f"autobill:qbo:{company_id}:inflight", f"autobill:qbo:{company_id}:log",
-                f"autobill:qbo:{company_id}:backoff"]
+                f"autobill:qbo:{company_id}:done", f"autobill:qbo:{company_id}:backoff"]
 
     def _try(self, company_id: str, member: str) -> tuple[int, float, int]:
         lim = self.limits
@@ -118,7 +139,7 @@ class CompanyBudget:
         status, wait_ms, now_ms = self._acquire(keys=self._keys(company_id), args=[
             member, lim.max_in_flight, lease_ms,
             lim.per_minute, int(lim.minute_window * 1000) + guard_ms,
-            lim.per_second, int(lim.second_window * 1000) + guard_ms, POLL_MS])
+            lim.per_second, int(lim.second_window * 1000), POLL_MS])
         return int(status), int(wait_ms) / 1000, int(now_ms)
 
     def acquire(self, company_id: str) -> Permit:
@@ -136,7 +157,9 @@ class CompanyBudget:
 
     def release(self, permit: Permit) -> None:
         """Give back the in-flight slot of a finished request; it stays in the windows from its admission."""
-        self.redis.zrem(self._keys(permit.company_id)[0], permit.member)
+        inflight, _, done, _ = self._keys(permit.company_id)
+        self._release(keys=[inflight, done], args=[permit.member, int(self.limits.second_window * 1000),
+                                                   permit.admitted_ms, int(self.limits.window_guard * 1000)])
 
     @contextmanager
     def permit(self, company_id: str) -> Iterator[Permit]:
@@ -150,12 +173,12 @@ class CompanyBudget:
     def back_off(self, company_id: str, seconds: float | None = None) -> float:
         """Pause every request for the company (after a 429); returns the pause in seconds."""
         seconds = self.limits.backoff if seconds is None else seconds
-        self.redis.set(self._keys(company_id)[2], "429", px=max(1, int(seconds * 1000)))
+        self.redis.set(self._keys(company_id)[3], "429", px=max(1, int(seconds * 1000)))
         return seconds
 
     def backoff_remaining(self, company_id: str) -> float:
         """Seconds left in the company's back-off (0 when none)."""
-        ms = self.redis.pttl(self._keys(company_id)[2])
+        ms = self.redis.pttl(self._keys(company_id)[3])
         return ms / 1000 if ms and ms > 0 else 0.0
 
     def in_flight(self, company_id: str) -> int:

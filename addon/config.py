@@ -35,6 +35,13 @@ def _int(value: str) -> int:
     return int(value)
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be at least 1, got {number}")
+    return number
+
+
 def _float(value: str) -> float:
     return float(value)
 
@@ -136,16 +143,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTOBILL_THRESHOLD_SWEEP_MINUTES", "threshold_sweep_minutes", 15, _int,
             "how often (in minutes, on tick) unbilled time is checked against thresholds as a safety net"),
     # QuickBooks budget per company, shared by every process (Intuit: 500/min, 10/s, 10 concurrent)
-    Setting("QBO_REQUESTS_PER_MINUTE", "qbo_requests_per_minute", 480, _int,
+    Setting("QBO_REQUESTS_PER_MINUTE", "qbo_requests_per_minute", 480, _positive_int,
             "requests autobill lets through per company per minute window (QuickBooks allows 500)"),
-    Setting("QBO_REQUESTS_PER_SECOND", "qbo_requests_per_second", 10, _int,
+    Setting("QBO_REQUESTS_PER_SECOND", "qbo_requests_per_second", 10, _positive_int,
             "requests autobill lets through per company per second window (QuickBooks allows 10)"),
-    Setting("QBO_MAX_IN_FLIGHT", "qbo_max_in_flight", 10, _int,
+    Setting("QBO_MAX_IN_FLIGHT", "qbo_max_in_flight", 10, _positive_int,
             "requests in flight at once per company, across all workers (QuickBooks allows 10)"),
     Setting("QBO_REQUEST_TIMEOUT", "qbo_request_timeout", 60, _float,
             "seconds one QuickBooks or Intuit OAuth request may take (not scaled)"),
     Setting("QBO_WINDOW_GUARD", "qbo_window_guard", 0.25, _float,
-            "seconds added to both request windows to absorb delays between admission and arrival (not scaled)"),
+            "how late after admission a request may reach QuickBooks without tipping a window over (not scaled)"),
     Setting("AUTOBILL_QBO_MINUTE_WINDOW", "qbo_minute_window", 60, _float,
             "length of the per-minute request window", time_constant=True),
     Setting("AUTOBILL_QBO_SECOND_WINDOW", "qbo_second_window", 1, _float,
@@ -293,6 +300,7 @@ def _check_production(settings: Settings) -> None:
         ("QBO_REDIRECT_URI", "qbo_redirect_uri"),
         ("QBO_WEBHOOK_VERIFIER_TOKEN", "qbo_webhook_verifier_token"),
         ("DATABASE_URL", "database_url"),
+        ("REDIS_URL", "redis_url"),
         ("SECRET_KEY", "secret_key"),
         ("AUTOBILL_ENCRYPTION_KEYS", "encryption_keys"),
     ):
@@ -305,3 +313,14 @@ def _check_production(settings: Settings) -> None:
         raise ConfigError("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
     if not settings.qbo_redirect_uri.startswith(("https://", "http://")):
         raise ConfigError("QBO_REDIRECT_URI must be an http(s) URL")
+    if settings.values.get("qbo_api_base_url") and not settings.qbo_api_base_url.startswith(("https://", "http://")):
+        raise ConfigError("QBO_API_BASE_URL must be an http(s) URL ending in /v3")
+    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL is malformed: expected redis://, rediss:// or unix://")
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(settings.database_url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL is malformed: expected a URL such as postgresql+psycopg://user@host/db") from None

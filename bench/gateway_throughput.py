@@ -141,26 +141,46 @@ def _run(env: dict, companies: int, seconds: float, workers: int, warmup: float 
                               stdout=log, stderr=subprocess.STDOUT) for _ in range(workers)]
     enqueued = {company_id: 0 for company_id, *_ in made}
     sent_at_start: dict[str, int] = {}
-    ahead = 30  # jobs waiting per company, well above what 10 in flight need
+    requests_at_start: dict[str, int] = {}
+    timeline: list[int] = []  # invoices sent in all, every 10 s
+    sending = {company_id: False for company_id, *_ in made}
+    next_mark = None
+    # Jobs waiting per company: plenty for one company's 10 in flight; a few each for many companies,
+    # so the shared FIFO queue interleaves them instead of serving the first ones only.
+    ahead = 30 if companies == 1 else max(3, 150 // companies)
     try:
-        started = time.monotonic()
-        measure_from = started + warmup
-        ends = measure_from + seconds
-        while time.monotonic() < ends:
+        # The clock starts once every company has sent an invoice (workers are up), plus a warm-up.
+        measure_from = ends = float("inf")
+        give_up = time.monotonic() + 300
+        while time.monotonic() < ends and time.monotonic() < give_up:
+            total = 0
             for company_id, realm, customer, item in made:
-                sent = _counters(container, realm)["by_route"].get("POST invoice/send", 0)
+                counters = _counters(container, realm)
+                sent = counters["by_route"].get("POST invoice/send", 0)
+                sending[company_id] = sent > 0
+                total += sent
                 if company_id not in sent_at_start and time.monotonic() >= measure_from:
                     sent_at_start[company_id] = sent
+                    requests_at_start[company_id] = counters["requests"]
                 for _ in range(max(0, ahead - (enqueued[company_id] - sent))):
                     companyjobs.enqueue(container, company_id, JOB, customer, item, enqueued[company_id])
                     enqueued[company_id] += 1
+            if measure_from == float("inf") and all(sending.values()):
+                measure_from = time.monotonic() + warmup
+                ends = measure_from + seconds
+            if time.monotonic() >= measure_from and (next_mark is None or time.monotonic() >= next_mark):
+                timeline.append(total)
+                next_mark = time.monotonic() + 10
             time.sleep(0.5)
+        if measure_from == float("inf"):
+            raise SystemExit("the workers sent nothing within 5 minutes")
         elapsed = time.monotonic() - measure_from
         rows = []
         for company_id, realm, *_ in made:
             c = _counters(container, realm)
             rows.append({"sent": c["by_route"].get("POST invoice/send", 0) - sent_at_start.get(company_id, 0),
-                         "throttled": c["throttled"], "peak": c["concurrent_peak"], "requests": c["requests"]})
+                         "throttled": c["throttled"], "peak": c["concurrent_peak"],
+                         "requests": c["requests"] - requests_at_start.get(company_id, 0)})
     finally:
         for proc in procs:
             proc.terminate()
@@ -178,6 +198,8 @@ def _run(env: dict, companies: int, seconds: float, workers: int, warmup: float 
         "invoices_per_min_per_company": round(sum(per_minute) / len(per_minute), 1),
         "min_company_invoices_per_min": round(min(per_minute), 1),
         "ratio_of_ceiling": round(sum(per_minute) / len(per_minute) / CEILING, 3),
+        "requests_per_min_per_company": round(sum(r["requests"] for r in rows) / elapsed * 60 / len(rows), 1),
+        "sent_per_10s": [b - a for a, b in zip(timeline, timeline[1:], strict=False)],
         "http_429": sum(r["throttled"] for r in rows), "max_in_flight": max(r["peak"] for r in rows),
         "failed_jobs": failed,
     }
@@ -191,6 +213,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=12)
     parser.add_argument("--multi-workers", type=int, default=24)
     parser.add_argument("--latency-ms", type=int, default=300)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra setting for autobill (e.g. QBO_REQUESTS_PER_MINUTE=490)")
+    parser.add_argument("--no-emulator-limits", action="store_true",
+                        help="switch the emulator's throttle off (to measure what the machine can do)")
     args = parser.parse_args()
 
     from addon.vault import generate_key
@@ -203,6 +229,9 @@ def main() -> None:
         import requests
 
         requests.post(f"http://127.0.0.1:{port}/_sandbox/latency", json={"ms": args.latency_ms}, timeout=10)
+        if args.no_emulator_limits:
+            requests.post(f"http://127.0.0.1:{port}/_sandbox/limits",
+                          json={"per_minute": None, "per_second": None, "concurrent": None}, timeout=10)
         for name, companies, seconds, workers in (("one_company", 1, args.seconds, args.workers),
                                                   ("many_companies", args.companies, args.multi_seconds,
                                                    args.multi_workers)):
@@ -212,6 +241,7 @@ def main() -> None:
             env = {**os.environ, "AUTOBILL_STATE_DIR": str(state), "REDIS_URL": redis_url,
                    "AUTOBILL_SANDBOX_PORT": port, "AUTOBILL_ENCRYPTION_KEYS": generate_key(), "SECRET_KEY": "bench",
                    "OAUTHLIB_INSECURE_TRANSPORT": "1", "PYTHONPATH": str(ROOT)}
+            env.update(dict(item.split("=", 1) for item in args.set))
             env.pop("DATABASE_URL", None)
             env.pop("QBO_CLIENT_ID", None)
             from redis import Redis
@@ -224,6 +254,8 @@ def main() -> None:
             print(f"  {result['invoices_per_min_per_company']} created-and-sent invoices/min per company "
                   f"= {result['ratio_of_ceiling']:.2f} of QuickBooks' ceiling ({CEILING:.0f}/min); "
                   f"{result['invoices_per_min_total']}/min in all")
+            print(f"  {result['requests_per_min_per_company']} requests/min per company; invoices sent per 10 s: "
+                  f"{result['sent_per_10s']}")
             print(f"  429s: {result['http_429']}, most requests in flight for one company: "
                   f"{result['max_in_flight']}, failed jobs: {result['failed_jobs']}")
     finally:

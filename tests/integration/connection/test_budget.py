@@ -105,14 +105,18 @@ def test_a_slot_held_by_a_process_that_died_is_freed_when_its_lease_ends(redis):
     assert short.acquire("co_northwind")  # waits out the lease (request timeout + slack) instead
 
 
-def test_a_request_still_in_flight_keeps_counting_in_the_windows(redis):
+@pytest.mark.parametrize("guard, waits", [(5.0, True), (0.0, False)])
+def test_a_request_counts_in_the_second_window_while_in_flight_then_until_the_guard_or_its_answer(redis, guard,
+                                                                                                 waits):
     budget = CompanyBudget(redis, BudgetLimits(per_minute=100, per_second=2, max_in_flight=10, minute_window=60.0,
                                                second_window=0.2, backoff=60, max_wait=0.5, request_timeout=5.0,
-                                               window_guard=0.0))
+                                               window_guard=guard))
     slow = budget.acquire("co_northwind")  # a request that takes longer than the window
     budget.acquire("co_northwind")
     time.sleep(0.25)
     with pytest.raises(Throttled):
-        budget.acquire("co_northwind")  # the slow one is still in flight: still in the window
-    budget.release(slow)  # stamped back to its admission, long out of the window
+        budget.acquire("co_northwind")  # the slow one is still in flight: it still counts
+    budget.release(slow)  # answered: counted a window more from min(answer, admission + guard)
+    started = time.monotonic()
     assert budget.acquire("co_northwind")
+    assert (time.monotonic() - started >= 0.15) is waits

@@ -13,6 +13,7 @@ PRODUCTION = {
     "QBO_REDIRECT_URI": "https://billing.example.com/qbo/callback",
     "QBO_WEBHOOK_VERIFIER_TOKEN": "vt-8842",
     "DATABASE_URL": "postgresql+psycopg://db/autobill",
+    "REDIS_URL": "rediss://cache.example.com:6380/0",
     "SECRET_KEY": "k",
     "AUTOBILL_ENCRYPTION_KEYS": f"{KEY_ONE},{KEY_TWO}",
 }
@@ -68,3 +69,14 @@ def test_a_malformed_encryption_key_is_named_by_position_without_echoing_it():
     with pytest.raises(ConfigError, match="AUTOBILL_ENCRYPTION_KEYS is malformed: key 2 of 2") as caught:
         load_settings({**PRODUCTION, "AUTOBILL_ENCRYPTION_KEYS": f"{KEY_ONE},not-a-key-at-all"})
     assert "not-a-key-at-all" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("DATABASE_URL", "not a url", "DATABASE_URL is malformed"),
+    ("REDIS_URL", "localhost:6379", "REDIS_URL is malformed"),
+    ("QBO_API_BASE_URL", "quickbooks.api.intuit.com/v3", "QBO_API_BASE_URL must be an http"),
+    ("QBO_REQUESTS_PER_MINUTE", "0", "QBO_REQUESTS_PER_MINUTE is malformed: must be at least 1"),
+])
+def test_production_mode_names_a_malformed_setting(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({**PRODUCTION, name: value})
