@@ -153,10 +153,26 @@ def enqueue_after_commit(session: Session, event_ids: Iterable[str], container: 
         after_commit(session, lambda: enqueue_events(current_container(container), ids))
 
 
+def event_job_id(event_id: str) -> str:
+    """The RQ job id of an event's job: one name per event, so the sweeper can see it is still queued."""
+    return f"event-{event_id}"
+
+
 def enqueue_events(container: Any, event_ids: list[str]) -> None:
     """Put ``process_event`` jobs for ``event_ids`` on the ``events`` queue now."""
     queue = container.queue("events")
-    queue.enqueue_many([queue.prepare_data(process_event, (event_id,)) for event_id in event_ids])
+    queue.enqueue_many([queue.prepare_data(process_event, (event_id,), job_id=event_job_id(event_id))
+                        for event_id in event_ids])
+
+
+def _queued(container: Any, event_ids: list[str]) -> set[str]:
+    """The events among ``event_ids`` whose job is still waiting or running in RQ."""
+    from rq.job import Job, JobStatus
+
+    waiting = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+    jobs = Job.fetch_many([event_job_id(i) for i in event_ids], connection=container.redis)
+    return {i for i, job in zip(event_ids, jobs, strict=True)
+            if job is not None and job.get_status(refresh=False) in waiting}
 
 
 # --- Storing events -------------------------------------------------------------------------------
@@ -261,8 +277,11 @@ def sweep(container: Any, now: datetime, *, limit: int = SWEEP_LIMIT) -> int:
             .where(EventRecord.next_attempt_at <= now, EventRecord.status.in_([s.value for s in OPEN_STATUSES]))
             .order_by(EventRecord.next_attempt_at).limit(limit)).scalars().all()
         if ids:
-            # Pushed forward, so an enqueued event is not enqueued again each tick while it waits its turn.
+            # Pushed forward, so an enqueued event is not enqueued again each tick while it waits its turn;
+            # one whose job is still in the queue (a long backlog) is left to that job.
             session.execute(update(EventRecord).where(EventRecord.id.in_(ids)).values(next_attempt_at=now + grace))
+            queued = _queued(container, list(ids))
+            ids = [i for i in ids if i not in queued]
             enqueue_after_commit(session, ids, container)
     return len(ids)
 

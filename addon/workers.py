@@ -28,3 +28,26 @@ def reclaim_bound(settings) -> float:
     """Seconds within which a killed worker's job is back on its queue: heartbeat TTL plus one maintenance run."""
     monitoring = max(1, round(settings.job_monitoring_interval))
     return 3 * monitoring + max(1, round(settings.worker_maintenance_interval))
+
+
+# What jobs import and build on first use. A forking worker runs every job in a fresh copy of
+# itself, so whatever the parent has not loaded yet is loaded again by every single job.
+WARM_MODULES = ("addon.eventjob", "addon.inbox", "addon.postings.pipeline", "addon.postings.drafting",
+                "addon.quickbooks.gateway", "addon.scheduler", "addon.usage", "connectors", "rules")
+
+
+def warm_up(container) -> None:
+    """Load what jobs need once, in the worker, before it forks its first work horse."""
+    import importlib
+
+    from sqlalchemy.orm import configure_mappers
+
+    import addon.models  # noqa: F401 - every table, for the mapper configuration below
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+    configure_mappers()
+    import connectors
+
+    for name in connectors.names():
+        connectors.get(name)

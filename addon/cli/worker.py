@@ -14,9 +14,10 @@ from addon import bootstrap
 @click.option("--name", default=None, help="worker name (default: host and pid)")
 def worker_command(queues: str, burst: bool, name: str | None) -> None:
     """Process jobs from autobill's queues until stopped."""
-    from addon.workers import AutobillWorker
+    from addon.workers import AutobillWorker, warm_up
 
     container = bootstrap.current()
+    warm_up(container)
     settings = container.settings
     names = [q.strip() for q in queues.split(",") if q.strip()]
     container.warm_up()

@@ -103,7 +103,7 @@ def test_running_an_event_twice_calls_its_handler_once(container, company, handl
     handlers(EventKind.PERIOD_CLOSED, lambda c, s, row, e: calls.append(row.id))
     event_id = _raise(container, company)
     eventflow.enqueue_events(container, [event_id])  # a duplicate job, as a sweep racing the first would make
-    assert run_jobs(container) == 2
+    assert run_jobs(container) in (1, 2)  # one job id per event: the duplicate may fold into the first
     assert eventflow.process_event(event_id) == "done"
     assert calls == [event_id]
 
@@ -186,6 +186,18 @@ def test_the_sweeper_enqueues_open_events_that_are_due_and_leaves_the_rest(conta
     assert eventflow.sweep(container, NOW + grace) == 0  # enqueued once, not every tick
     run_jobs(container)
     assert _row(container, open_id).status == "done" and _row(container, done).status == "done"
+
+
+def test_the_sweeper_leaves_an_event_whose_job_still_waits_in_a_long_queue(container, company, handlers):
+    handlers(EventKind.PERIOD_CLOSED, lambda c, s, r, e: None)
+    waiting = _raise(container, company)
+    later = NOW + timedelta(seconds=container.settings.sweep_grace) * 10
+    assert eventflow.sweep(container, later) == 0  # its job is still queued: no second job behind it
+    assert len(queued(container)) == 1
+    container.redis.flushall()
+    assert eventflow.sweep(container, later + timedelta(seconds=container.settings.sweep_grace)) == 1
+    run_jobs(container)
+    assert _row(container, waiting).status == "done"
 
 
 def test_usage_events_need_no_customer_mapping_but_a_won_deal_waits_for_its_customer(container, company, ledger):
