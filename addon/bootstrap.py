@@ -18,10 +18,6 @@ FEATURE_MODULES: list[str] = ["addon.connection_setup", "addon.intake_setup", "a
 
 QUEUES = ("tick", "events", "postings", "default")
 
-# Called by ``autobill worker`` before it starts taking jobs. RQ forks a work horse per job, so what
-# the parent imported and prepared is not paid again by every job. Features add their own.
-WARM_UP: list = []
-
 
 class Container:
     """Lazily built application services for one process."""
@@ -30,11 +26,6 @@ class Container:
         self.settings = settings
         for name in FEATURE_MODULES:
             importlib.import_module(name)
-
-    def warm_up(self) -> None:
-        """Import and prepare what jobs will need (run once in a worker's parent process)."""
-        for prepare in WARM_UP:
-            prepare(self)
 
     @cached_property
     def database(self):

@@ -32,7 +32,7 @@ def reclaim_bound(settings) -> float:
 
 # What jobs import and build on first use. A forking worker runs every job in a fresh copy of
 # itself, so whatever the parent has not loaded yet is loaded again by every single job.
-WARM_MODULES = ("addon.eventjob", "addon.inbox", "addon.postings.pipeline", "addon.postings.drafting",
+WARM_MODULES = ("addon.companyjobs", "addon.eventjob", "addon.inbox", "addon.postings.pipeline", "addon.postings.drafting",
                 "addon.quickbooks.gateway", "addon.scheduler", "addon.usage", "connectors", "rules")
 
 

@@ -20,7 +20,6 @@ def worker_command(queues: str, burst: bool, name: str | None) -> None:
     warm_up(container)
     settings = container.settings
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    container.warm_up()
     worker = AutobillWorker(
         [container.queue(n) for n in names],
         connection=container.redis,
