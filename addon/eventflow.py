@@ -166,13 +166,11 @@ def enqueue_events(container: Any, event_ids: list[str]) -> None:
 
 
 def _queued(container: Any, event_ids: list[str]) -> set[str]:
-    """The events among ``event_ids`` whose job is still waiting or running in RQ."""
-    from rq.job import Job, JobStatus
+    """The events among ``event_ids`` whose job RQ will still run (queued, being taken, running, scheduled)."""
+    from addon.rqjobs import live_jobs
 
-    waiting = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-    jobs = Job.fetch_many([event_job_id(i) for i in event_ids], connection=container.redis)
-    return {i for i, job in zip(event_ids, jobs, strict=True)
-            if job is not None and job.get_status(refresh=False) in waiting}
+    live = live_jobs(container.queue("events"))
+    return {i for i in event_ids if live.alive(event_job_id(i))}
 
 
 # --- Storing events -------------------------------------------------------------------------------

@@ -9,44 +9,18 @@ company's rate limit is not enqueued twice.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import or_, select
 
 from addon.models.companies import Company, CompanyStatus
 from addon.models.postings import Posting, PostingState
-from addon.postings.jobs import job_id
+from addon.postings.jobs import QUEUE, job_id, rate_limit_key
 from addon.postings.pipeline import follow_up, subject
 from addon.postings.store import ACTIVE
+from addon.rqjobs import live_jobs
 
 SWEEP_LIMIT = 1000
-ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.RATE_LIMITED}
-
-
-def alive_jobs(redis, ids: list[str], *, overdue_before: datetime) -> set[str]:
-    """The ids among ``ids`` whose RQ job exists and will still run (or is running).
-
-    A scheduled job still waiting after ``overdue_before`` counts as lost: the worker holding RQ's
-    scheduler lock may have died, and another takes the lock over only minutes later.
-    """
-    if not ids:
-        return set()
-    jobs = [job for job in Job.fetch_many(ids, connection=redis) if job is not None]
-    alive = {job.id for job in jobs if job.get_status(refresh=False) in ALIVE - {JobStatus.SCHEDULED}}
-    scheduled = [job for job in jobs if job.get_status(refresh=False) == JobStatus.SCHEDULED]
-    for job in scheduled:
-        try:
-            due = ScheduledJobRegistry(job.origin, connection=redis).get_scheduled_time(job)
-        except NoSuchJobError:
-            continue
-        if due.tzinfo is None:
-            due = due.replace(tzinfo=UTC)
-        if due > overdue_before:
-            alive.add(job.id)
-    return alive
 
 
 def resume_paused(container, now: datetime, *, company_id: str | None = None) -> int:
@@ -71,16 +45,18 @@ def sweep_postings(container, now: datetime, *, limit: int = SWEEP_LIMIT) -> dic
     """Enqueue again what Redis lost and resume what reconnected companies paused; counts of both."""
     resumed = resume_paused(container, now)
     quiet_since = now - timedelta(seconds=container.settings.posting_sweep_grace)
-    query = (select(Posting.id, Posting.job_seq)
+    query = (select(Posting.id, Posting.job_seq, Posting.company_id)
              .where(Posting.state.in_([s.value for s in ACTIVE]), Posting.updated_at <= quiet_since,
                     or_(Posting.next_attempt_at.is_(None), Posting.next_attempt_at <= now),
                     or_(Posting.lease_until.is_(None), Posting.lease_until <= now))
              .order_by(Posting.id).limit(limit))
     with container.unit_of_work() as session:
         candidates = session.execute(query).all()
-    expected = {job_id(pid, seq): (pid, seq) for pid, seq in candidates}
-    alive = alive_jobs(container.redis, list(expected), overdue_before=quiet_since)
-    lost = [expected[j] for j in expected if j not in alive]
+    expected = {job_id(pid, seq): (pid, seq, company) for pid, seq, company in candidates}
+    live = live_jobs(container.queue(QUEUE), rate_limit_keys={rate_limit_key(c) for _, _, c in candidates})
+    # A scheduled job still waiting long after it was due counts as lost: the worker holding RQ's
+    # scheduler lock may have died, and another takes the lock over only minutes later.
+    lost = [expected[j][:2] for j in expected if not live.alive(j, overdue_before=quiet_since.timestamp())]
     enqueued = 0
     for pid, seq in lost:
         with container.unit_of_work() as session:

@@ -75,3 +75,14 @@ def test_a_scheduled_job_long_overdue_counts_as_lost_because_rqs_scheduler_may_b
     assert sweep_postings(container, utcnow())["enqueued"] == 1
     with container.unit_of_work() as session:
         assert (session.get(Posting, overdue).job_seq, session.get(Posting, pending).job_seq) == (1, 0)
+
+
+def test_a_job_whose_hash_says_queued_but_that_is_in_no_queue_counts_as_lost(container, company_id):
+    posting_id = stored(container, period_draft(agreement_for(company_id)))
+    enqueue(container, posting_id, company_id, 0)
+    # A worker killed between taking the job and starting it leaves such a job behind.
+    container.redis.lrem("rq:queue:postings", 0, job_id(posting_id, 0))
+    container.redis.delete(f"rq:rl:autobill-postings:{company_id}:allowed")
+    assert container.redis.hget(f"rq:job:{job_id(posting_id, 0)}", "status") == b"queued"
+    _quiet(container, posting_id)
+    assert sweep_postings(container, utcnow())["enqueued"] == 1
