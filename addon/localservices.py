@@ -23,10 +23,13 @@ def redis_answers(url: str, timeout: float = 0.5) -> bool:
     from redis import Redis
     from redis.exceptions import RedisError
 
+    client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
-        return bool(Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
+        return bool(client.ping())
     except (RedisError, OSError):
         return False
+    finally:
+        client.close()
 
 
 def _install_redis_with_apt() -> bool:
@@ -55,12 +58,12 @@ def ensure_redis(url: str, state_dir: Path, log_dir: Path) -> subprocess.Popen |
     data = state_dir / "redis"
     data.mkdir(parents=True, exist_ok=True)
     port = parsed.port or 6379
-    log = (log_dir / "redis.log").open("ab")
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-         "--appendonly", "yes", "--save", ""],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    with (log_dir / "redis.log").open("ab") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+             "--appendonly", "yes", "--save", ""],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if redis_answers(url):
@@ -69,6 +72,7 @@ def ensure_redis(url: str, state_dir: Path, log_dir: Path) -> subprocess.Popen |
             break
         time.sleep(0.1)
     proc.kill()
+    proc.wait()
     raise ConfigError(f"a local redis-server did not start on port {port}; see {log_dir / 'redis.log'}")
 
 
@@ -94,8 +98,8 @@ class Children:
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-        log = (self.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.procs[name] = proc
         return proc
 

@@ -154,8 +154,11 @@ def main() -> None:
         control(host, "POST", "/limits", {"per_minute": 500, "per_second": 10, "concurrent": 10, "batch_per_minute": 40})
         per_realm = 8.0
         paced = run_phase(host, realms, args.clients, args.threads, args.duration, rate=per_realm)
-        print(f"QBO limits on, every realm at {per_realm:g} requests/s: {paced['rps']} requests/s, "
-              f"{paced['throttled']} throttled, {paced['errors']} errors, p99 {paced['p99_ms']} ms")
+        print(f"QBO limits on, every realm at {per_realm:g} requests/s: {paced['rps']} of "
+              f"{per_realm * args.realms:g} requests/s, {paced['throttled']} throttled, {paced['errors']} errors, "
+              f"p99 {paced['p99_ms']} ms")
+        if args.realms <= 100:
+            print("(issue 2's paced target is over 100 realms at QuickBooks' rate: run with --realms 120)")
         print(json.dumps({"benchmark": "sandbox_throughput", "realms": args.realms, "duration_s": args.duration,
                           "relaxed_rps": relaxed["rps"], "relaxed_p50_ms": relaxed["p50_ms"],
                           "relaxed_p99_ms": relaxed["p99_ms"], "relaxed_errors": relaxed["errors"],

@@ -102,6 +102,25 @@ def send_invoice(realm, ident: str, to: str | None) -> dict:
     return operations.send(realm, SPECS["Invoice"], ident, to)
 
 
+def edit_tax_rate(realm, ident: str, body: dict) -> dict:
+    """Change a sales tax rate's percentage, as a person editing a custom rate in QuickBooks does.
+
+    The API cannot (TaxRate is read-only there); forms created or updated afterwards are taxed at the new
+    rate, forms already saved keep the tax they were computed with, as in QuickBooks.
+    """
+    if set(body) != {"rate"}:
+        raise ControlError(400, 'send {"rate": <percent>}, e.g. {"rate": "8.875"}')
+    rate = _amount(body["rate"], "rate")
+    if rate is None or rate < 0 or rate > 100:
+        raise ControlError(400, "rate must be a percentage from 0 to 100")
+    with realm.lock:
+        stored = realm.copy_of("TaxRate", ident)
+        if stored is None:
+            raise ControlError(404, f"tax rate {ident} does not exist in realm {realm.id}")
+        stored["RateValue"] = rate
+        return realm.touch("TaxRate", stored)
+
+
 def record_payment(realm, body: dict) -> dict:
     """Receive a payment: ``{"invoice_id", "amount" (default: the open balance), "txn_date",
     "payment_ref", "unapplied"}``; ``{"customer", "amount"}`` alone is an unapplied payment."""
@@ -141,6 +160,8 @@ def run(realm, parts: list[str], body: dict) -> dict:
                 return {"Invoice": delete_invoice(realm, ident)}
             if verb == "send":
                 return {"Invoice": send_invoice(realm, ident, body.get("to"))}
+        if len(parts) == 3 and parts[0] == "tax_rates" and parts[2] == "edit":
+            return {"TaxRate": edit_tax_rate(realm, parts[1], body)}
     except faults.QBOFault as fault:
         raise ControlError(400, f"QuickBooks refused: {fault.code} {fault.message}: {fault.detail}") from None
     raise ControlError(404, "unknown action; see docs/sandbox.md")

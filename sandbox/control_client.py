@@ -119,6 +119,13 @@ class ControlClient:
         """Delete an invoice."""
         return self.request("POST", f"/realms/{realm_id}/actions/invoices/{invoice_id}/delete", {})["Invoice"]
 
+    def set_tax_rate(self, realm_id: str, rate: Any, tax_rate: str = "Demo Sales Tax") -> dict:
+        """Change a TaxRate's percentage (``tax_rate``: its Id or Name); answers the TaxRate."""
+        ident = next((r["Id"] for r in self.objects(realm_id, "TaxRate") if tax_rate in (r["Id"], r["Name"])),
+                     tax_rate)
+        return self.request("POST", f"/realms/{realm_id}/actions/tax_rates/{ident}/edit",
+                            {"rate": str(rate)})["TaxRate"]
+
     def outbox(self, realm_id: str) -> list[dict]:
         """Mails sent for the realm."""
         return self.request("GET", f"/realms/{realm_id}/outbox")["outbox"]

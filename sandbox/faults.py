@@ -113,8 +113,13 @@ def unsupported(path: str, full_url: str = "") -> QBOFault:
 
 
 def operation_unsupported(operation: str, entity: str, hint: str = "") -> QBOFault:
-    """500 (as a 400 Fault): an operation the entity does not have (create a TaxCode, delete a Customer)."""
-    return QBOFault("500", "Unsupported Operation", f"Operation {operation} is not supported for {entity}.{hint}")
+    """500 (as a 400 Fault): an operation the entity does not have (create a TaxCode, delete a Customer).
+
+    QBO's words for ``POST taxrate``, as reported in github.com/intuit/QuickBooks-V3-PHP-SDK/issues/106:
+    ``<Error code="500" element="Operation"><Message>Unsupported Operation</Message><Detail>Operation Create
+    is not supported.</Detail></Error>`` (tax codes and rates are made through the TaxService endpoint).
+    """
+    return QBOFault("500", "Unsupported Operation", f"Operation {operation} is not supported.{hint}", "Operation")
 
 
 def query_parse(detail: str) -> QBOFault:

@@ -4,6 +4,7 @@ invoice, lost replies resolved by looking first, the totals check on QuickBooks'
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -88,11 +89,15 @@ def test_a_send_committed_then_dropped_emails_once(qbo, emulator):
 
 def test_quickbooks_tax_that_differs_from_the_drafts_holds_the_invoice_and_sends_nothing(qbo, emulator):
     container, company_id, realm, customer = qbo
-    posting_id = stored(container, _draft(company_id, customer, tax_rates="8.875"))  # the company charges 8.25 %
+    posting_id = stored(container, _draft(company_id, customer, tax_rates="8.25"))  # what the company charged
+    emulator.control.set_tax_rate(realm, "8.875")  # then someone changed the rate in QuickBooks
     assert run_posting(container, posting_id) == "needs_attention"
     row = _posting(container, posting_id)
-    assert row.qbo_tax == row.total * 825 / 10000 and "tax" in row.state_reason
+    # QuickBooks charged 1500.00 x 8.875 % = 133.13 (half-up) where the draft expects 123.75 at 8.25 %.
+    assert row.qbo_tax == Decimal("133.13") and row.qbo_total == row.total + Decimal("133.13")
+    assert "tax" in row.state_reason
     assert emulator.control.outbox(realm) == []
+    assert emulator.control.counters(realm)["by_route"].get("POST invoice/send", 0) == 0
 
 
 def test_quickbooks_tax_that_matches_passes_and_is_recorded(qbo, emulator):

@@ -87,6 +87,22 @@ def test_change_data_capture_looks_back_at_most_30_days(company):
     assert answer.status_code == 400 and answer.json()["Fault"]["Error"][0]["code"] == "6000"
 
 
+def test_change_data_capture_answers_at_most_1000_objects_in_all_oldest_first(company):
+    company.emulator.control.limits(company.realm_id, per_minute=None, per_second=None, batch_per_minute=None)
+    company.emulator.control.set_clock(advance_seconds=60)  # the seeded company is older than `since`
+    from sandbox.clock import PACIFIC
+
+    since = company.emulator.world.clock.now().astimezone(PACIFIC).replace(tzinfo=None)  # as python-quickbooks sends
+    invoice = _invoice(company.qb, _line(10))
+    results = batch_create(_customers(*(f"CDC Customer {n:04d}" for n in range(1020))), qb=company.qb)
+    assert len(results.successes) == 1020 and not results.faults
+    result = change_data_capture([Invoice, Customer], since, qb=company.qb)
+    assert [i.Id for i in result.Invoice] == [invoice.Id]
+    names = [c.DisplayName for c in result.Customer]
+    assert len(names) == 999  # 1 invoice + 999 customers: the cap spans every entity asked for
+    assert names == [f"CDC Customer {n:04d}" for n in range(999)]
+
+
 def test_preferences_and_company_info_read_and_update(company):
     prefs = Preferences.get(qb=company.qb)
     assert prefs.SalesFormsPrefs.CustomTxnNumbers is False

@@ -12,9 +12,9 @@ from pathlib import Path
 import requests
 
 
-def _start(snapshot: Path) -> tuple[subprocess.Popen, str, list[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "addon", "sandbox", "--port", "0", "--snapshot", str(snapshot)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _start(snapshot: Path, *flags: str) -> tuple[subprocess.Popen, str, list[str]]:
+    proc = subprocess.Popen([sys.executable, "-m", "addon", "sandbox", "--port", "0", "--snapshot", str(snapshot),
+                             *flags], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -63,3 +63,29 @@ def test_a_port_in_use_is_one_line_not_a_traceback(emulator):
                           capture_output=True, text=True, timeout=30)
     assert done.returncode != 0
     assert "cannot listen" in done.stderr and "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_demo_apps_client_id_and_secret_can_be_set_by_flags(tmp_path, monkeypatch):
+    from tests.integration.sandbox.conftest import REDIRECT_URI
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    proc, url, lines = _start(tmp_path / "sandbox.json", "--client-id", "northwind-app",
+                              "--client-secret", "northwind-secret")
+    try:
+        banner = "".join(lines)
+        assert "northwind-app" in banner and "northwind-secret" in banner and "autobill-demo" not in banner
+        realm_id = re.search(r"realmId (\d+)", banner).group(1)
+        tokens = requests.post(f"{url}/_sandbox/realms/{realm_id}/tokens", json={}, timeout=10).json()
+        from intuitlib.client import AuthClient
+
+        client = AuthClient("northwind-app", "northwind-secret", REDIRECT_URI,
+                            environment=f"{url}/.well-known/openid_configuration")
+        client.refresh(refresh_token=tokens["refresh_token"])  # intuitlib authenticates with the flags' pair
+        assert client.access_token and client.refresh_token != tokens["refresh_token"]
+        token_url = f"{url}/oauth2/v1/tokens/bearer"
+        for pair in (("autobill-demo-client", "autobill-demo-secret"), ("northwind-app", "wrong")):
+            refused = requests.post(token_url, auth=pair, timeout=10,
+                                    data={"grant_type": "refresh_token", "refresh_token": client.refresh_token})
+            assert refused.status_code == 401 and refused.json() == {"error": "invalid_client"}
+    finally:
+        _stop(proc)

@@ -36,7 +36,8 @@ def _kind(value) -> str:
 
 
 def differences(sample, ours, path: str = "", ignore: frozenset = frozenset()) -> list[str]:
-    """Where ``ours`` lacks a key of ``sample`` or holds another JSON type."""
+    """Where ``ours`` lacks a key of ``sample``, holds another JSON type, or has an empty list where the
+    sample's has items (an empty list would otherwise hide every key of its items)."""
     found: list[str] = []
     if _kind(sample) != _kind(ours):
         return [f"{path or '<root>'}: sample has {_kind(sample)}, emulator {_kind(ours)}"]
@@ -48,9 +49,20 @@ def differences(sample, ours, path: str = "", ignore: frozenset = frozenset()) -
                 found.append(f"{path}.{key}: missing")
             else:
                 found += differences(value, ours[key], f"{path}.{key}", ignore)
-    elif isinstance(sample, list) and sample and ours:
-        found += differences(sample[0], ours[0], f"{path}[0]", ignore)
+    elif isinstance(sample, list) and sample:
+        if not ours:
+            found.append(f"{path}: sample has {len(sample)} item(s), emulator none")
+        else:
+            found += differences(sample[0], ours[0], f"{path}[0]", ignore)
     return found
+
+
+def test_the_shape_check_fails_where_the_sample_lists_items_and_the_emulator_lists_none():
+    sample = {"Invoice": {"Line": [{"Id": "1", "Amount": 100.0}], "LinkedTxn": []}}
+    assert differences(sample, {"Invoice": {"Line": [], "LinkedTxn": []}}) == [
+        ".Invoice.Line: sample has 1 item(s), emulator none"]
+    assert differences(sample, {"Invoice": {"Line": [{"Id": "1"}], "LinkedTxn": [{"TxnId": "9"}]}}) == [
+        ".Invoice.Line[0].Amount: missing"]
 
 
 def _new_invoice(company, **extra) -> dict:

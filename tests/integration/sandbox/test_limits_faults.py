@@ -146,3 +146,20 @@ def test_a_bad_fault_rule_is_refused(company):
         answer = requests.post(f"{company.emulator.url}/_sandbox/realms/{company.realm_id}/faults", json=rule,
                                timeout=10)
         assert answer.status_code == 400, rule
+
+
+def test_an_untouched_company_has_quickbooks_limits_and_throttles_the_eleventh_request_in_a_second(company):
+    control = company.emulator.control
+    assert control.request("GET", f"/realms/{company.realm_id}/limits")["limits"] == {
+        "per_minute": 500, "per_second": 10, "concurrent": 10, "batch_per_minute": 40, "batch_items_count": True}
+    statuses = []
+    for _ in range(11):
+        # Pin the emulator's clock to one instant before each call, so a slow machine cannot spread the
+        # eleven requests over more than a second.
+        control.set_clock(now="2026-03-02T17:00:00Z")
+        statuses.append(company.raw("GET", "customer/1", headers={"Accept": "application/json"}))
+    assert [s.status_code for s in statuses] == [200] * 10 + [429]
+    assert statuses[-1].headers["Content-Type"].startswith("application/xml")
+    error = ElementTree.fromstring(statuses[-1].content).find(f"{NS}Fault/{NS}Error")
+    assert error.get("code") == "3001" and "ThrottleExceeded" in error.find(f"{NS}Message").text
+    assert control.counters(company.realm_id)["throttled"] == 1

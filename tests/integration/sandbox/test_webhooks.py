@@ -142,3 +142,52 @@ def test_only_apps_connected_to_a_realm_get_its_webhooks(emulator, receiver):
     body = json.loads(receiver.wait_for(1)[0]["body"])
     time.sleep(0.2)
     assert len(receiver.received) == 1 and body["eventNotifications"][0]["realmId"] == mine
+
+
+def _recorded(emulator, attempts: int) -> dict:
+    """The first notification once the emulator has recorded ``attempts`` attempts (and planned the next)."""
+    deadline = time.monotonic() + 5
+    while True:
+        log = emulator.control.webhook_deliveries()
+        if log and len(log[0]["attempts"]) >= attempts and (log[0]["next_attempt_at"] or log[0]["delivered"]):
+            return log[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the emulator did not record {attempts} attempt(s): {log}")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("factor", [1.0, 2.0])
+def test_retries_wait_10_20_30_seconds_then_5_minutes_times_the_factor_and_never_come_early(emulator, receiver,
+                                                                                          factor):
+    from datetime import datetime
+
+    emulator.world.options.update(webhook_batch_seconds=0.05, webhook_retry_factor=factor)
+    realm_id = emulator.control.create_realm("Retry Schedule Co")
+    emulator.control.tokens(realm_id)  # the demo app is connected, so it gets the realm's webhooks
+    emulator.control.register_app(emulator.client_id, emulator.client_secret, webhook_url=receiver.url,
+                                  verifier_token=VERIFIER)
+    receiver.fail_next = 4
+    emulator.control.create_invoice(realm_id, customer="Northwind IT", lines=[{"amount": "10"}])
+    receiver.wait_for(1)
+    for attempt, wait in enumerate((10, 20, 30, 300), start=1):
+        record = _recorded(emulator, attempt)
+        planned = datetime.fromisoformat(record["next_attempt_at"]) - datetime.fromisoformat(
+            record["attempts"][-1]["at"])
+        assert planned.total_seconds() == pytest.approx(wait * factor)
+        emulator.control.set_clock(advance_seconds=wait * factor - 5)  # five seconds short of the retry
+        time.sleep(0.3)
+        assert len(receiver.received) == attempt, f"retry {attempt} came before {wait * factor} s"
+        emulator.control.set_clock(advance_seconds=5)
+        receiver.wait_for(attempt + 1)
+    assert [d["failed"] for d in receiver.received] == [True] * 4 + [False]
+    assert _recorded(emulator, 5)["delivered"]
+
+
+@FAST
+def test_a_person_editing_an_invoice_notifies_an_update(company, receiver):
+    invoice = company.emulator.control.create_invoice(company.realm_id, customer="Northwind IT",
+                                                      lines=[{"amount": "10"}])
+    _subscribe(company, receiver)
+    edited = company.emulator.control.edit_invoice(company.realm_id, invoice["Id"], DueDate="2030-01-31")
+    assert edited["SyncToken"] == "1"
+    assert (invoice["Id"], "Update") in receiver.operations({(invoice["Id"], "Update")})

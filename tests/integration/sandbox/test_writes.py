@@ -147,3 +147,60 @@ def test_an_invoice_read_and_saved_back_by_python_quickbooks_keeps_its_totals(co
     assert after.TotalAmt == before["TotalAmt"] and after.SyncToken == "1"
     assert [line.DetailType for line in after.Line] == [line["DetailType"] for line in before["Line"]]
     assert after.TxnTaxDetail.TotalTax == before["TxnTaxDetail"]["TotalTax"] == 82.5
+
+
+def test_the_same_requestid_in_two_companies_makes_two_objects(emulator):
+    from tests.integration.sandbox.conftest import quickbooks
+
+    for name in ("Northwind Books", "Contoso Books"):
+        realm_id = emulator.control.create_realm(name)
+        qb = quickbooks(emulator, realm_id, emulator.control.tokens(realm_id))
+        invoice = Invoice()
+        invoice.CustomerRef = {"value": "1"}
+        invoice.Line = [_line(100)]
+        invoice.save(qb=qb, request_id="posting-42")
+        assert len(emulator.control.objects(realm_id, "Invoice")) == 1  # not a replay of the other company's
+        assert emulator.control.counters(realm_id)["replays"] == 0
+
+
+# Sparse updates through python-quickbooks. Intuit's rule for transaction lines is "ALL or NONE": the Line
+# list sent replaces every line, and an empty one removes them all (the Payment reference, quoted as the
+# "QBO definition" in python-quickbooks' objects/payment.py). An invoice must keep a sales line, so a
+# sparse update carrying "Line": [] is refused like a create without lines (2020 Line). python-quickbooks
+# sends "Line": [] from a fresh Invoice(), so sparse-update an invoice read with Invoice.get().
+def test_a_sparse_update_from_a_fresh_python_quickbooks_invoice_sends_no_lines_and_is_refused(company):
+    saved = _invoice(company.qb, _line(100), PrivateNote="kept")
+    change = Invoice()
+    change.Id, change.SyncToken, change.sparse = saved.Id, "0", True
+    change.DueDate = "2030-01-31"
+    assert change.to_dict()["Line"] == []  # what python-quickbooks puts on the wire
+    with pytest.raises(QuickbooksException) as err:
+        change.save(qb=company.qb)
+    assert err.value.error_code == 2020 and "Line" in err.value.detail
+    unchanged = Invoice.get(saved.Id, qb=company.qb)
+    assert unchanged.SyncToken == "0" and unchanged.TotalAmt == 100 and unchanged.DueDate != "2030-01-31"
+
+
+def test_a_sparse_update_of_an_invoice_read_back_changes_only_what_was_changed(company):
+    saved = _invoice(company.qb, _line(100), _line(45), PrivateNote="kept")
+    invoice = Invoice.get(saved.Id, qb=company.qb)
+    invoice.sparse = True
+    invoice.DueDate = "2030-01-31"
+    updated = invoice.save(qb=company.qb)
+    assert updated.DueDate == "2030-01-31" and updated.SyncToken == "1"
+    assert updated.TotalAmt == 145 and updated.PrivateNote == "kept" and updated.DocNumber == saved.DocNumber
+    assert [line.Amount for line in updated.Line] == [100, 45, 145]  # two item lines and QBO's subtotal
+
+
+def test_a_sparse_payment_update_with_no_lines_unapplies_the_payment(company):
+    from quickbooks.objects.payment import Payment
+
+    invoice = _invoice(company.qb, _line(100))
+    applied = company.emulator.control.record_payment(company.realm_id, invoice.Id, "60")
+    assert Invoice.get(invoice.Id, qb=company.qb).Balance == 40
+    payment = Payment.get(applied["Id"], qb=company.qb)
+    payment.sparse = True
+    payment.Line = []  # "To remove all lines, send an empty Lines tag"
+    updated = payment.save(qb=company.qb)
+    assert updated.Line == [] and updated.UnappliedAmt == 60 and updated.TotalAmt == 60
+    assert Invoice.get(invoice.Id, qb=company.qb).Balance == 100
