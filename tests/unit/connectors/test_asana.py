@@ -201,3 +201,11 @@ def test_a_deleted_task_deletes_the_usage_of_every_billed_field_without_reading_
     assert "needs_enrichment" not in expense.attributes
     assert expense.occurred_at == datetime(2024, 4, 2, 16, 40, tzinfo=UTC)
     assert asana.events(fixture("task_deleted.json"), {}) == []
+
+
+def test_a_signed_custom_field_delivery_verifies_and_a_changed_field_is_refused():
+    _, secret = handshake()
+    body = fixture("task_custom_field_changed.json")
+    asana.verify(body, signed(body, secret), secret)
+    with pytest.raises(VerificationError, match="does not match"):
+        asana.verify(body.replace(HARDWARE.encode(), SLA.encode()), signed(body, secret), secret)

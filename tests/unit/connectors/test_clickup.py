@@ -208,3 +208,10 @@ def test_clickup_custom_field_settings_are_checked():
     clickup.check_settings(FIELDS)
     with pytest.raises(CustomFieldSettingsError, match="one field at a time"):
         clickup.check_settings({"expense_fields": [{"field": HARDWARE, "description_field": DROPDOWN}]})
+
+
+def test_a_signed_custom_field_delivery_verifies_and_a_changed_amount_is_refused():
+    body = fixture("task_updated_custom_field_hardware_cost.json")
+    clickup.verify(body, signed(body), SECRET)
+    with pytest.raises(VerificationError, match="does not match"):
+        clickup.verify(body.replace(b'"1250"', b'"12500"'), signed(body), SECRET)

@@ -308,3 +308,10 @@ def test_custom_field_settings_are_checked_when_configured_and_a_bad_stored_one_
     body = fixture("issue_updated_hardware_cost.json")
     with pytest.raises(PayloadError, match="endpoint setting: expense_fields"):
         jira.events(body, signed(body), settings={"expense_fields": "customfield_10050"})
+
+
+def test_a_signed_custom_field_delivery_verifies_and_a_changed_amount_is_refused():
+    body = fixture("issue_updated_hardware_cost.json")
+    jira.verify(body, signed(body), SECRET)
+    with pytest.raises(VerificationError, match="does not match"):
+        jira.verify(body.replace(b"1250.0", b"12500.0"), signed(body), SECRET)
