@@ -28,7 +28,7 @@ from addon.models.base import new_id
 from addon.models.companies import Company
 from addon.models.inbox import Endpoint, EndpointStatus
 from addon.vault import Vault
-from connectors.errors import UnknownConnector
+from connectors.errors import ConnectorError, UnknownConnector
 
 GENERATED_SECRET = frozenset({"generic"})  # autobill makes the secret and shows it once
 NO_SECRET = frozenset({"salesforce"})  # no signature: the org id in settings and the URL token
@@ -98,6 +98,15 @@ def _check_settings(source: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     if missing:
         raise InvalidInput(f"{source} endpoints need the setting(s) {', '.join(missing)} "
                            f"(--setting {missing[0]}=...)")
+    try:
+        check = getattr(connectors.get(source), "check_settings", None)
+    except UnknownConnector:
+        check = None  # a polled source (Harvest) or one refused by the caller
+    if check is not None:
+        try:
+            check(settings)  # a connector's own settings (custom fields) are refused here, not at delivery
+        except ConnectorError as exc:
+            raise InvalidInput(f"{source} endpoint setting refused: {exc.message}") from None
     return dict(settings)
 
 

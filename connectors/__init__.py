@@ -22,6 +22,9 @@
   signing secret in a handshake (Asana's ``X-Hook-Secret``): the secret of a handshake request, or
   ``None`` for ordinary deliveries. The front door accepts a handshake only while the endpoint awaits
   one: it stores this secret in the vault, then sends ``reply``'s answer; otherwise it refuses.
+- optionally ``check_settings(settings)``: raises a ``ConnectorError`` when the connector's own
+  endpoint settings (Jira, Asana and ClickUp custom fields) are not of the documented form;
+  ``endpoints create|configure`` call it, so a bad setting is refused when it is saved.
 
 Sources without webhooks offer a polling client instead (``connectors.harvest.poll``), which
 ``tick`` calls with a stored cursor.

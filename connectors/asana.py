@@ -5,13 +5,15 @@ Handshake: creating a webhook makes Asana POST an ``X-Hook-Secret`` header that 
 secret: https://developers.asana.com/docs/webhooks-guide and https://developers.asana.com/reference/createwebhook
 Events carry ids only (``{"events": [{"action", "resource", "parent", "change", "user", "created_at"}]}``)
 and no event id; delivery is at most once, and an empty ``events`` list is a heartbeat.
-Completion is read from the task itself by ``enrich`` (``connectors.asana_api``).
+Completion is read from the task itself by ``enrich`` (``connectors.asana_api``), and so are the
+custom fields an endpoint bills as expenses and SLA breaches (``connectors.asana_fields``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from connectors import asana_fields
 from connectors.asana_api import API_BASE, enrich
 from connectors.base import (
     Headers,
@@ -23,14 +25,20 @@ from connectors.base import (
     read_guard,
     stable_key,
 )
+from connectors.custom_fields import check_settings as _check_fields
 from connectors.errors import PayloadError, VerificationError
 from connectors.signing import verify_hex_hmac
 from connectors.timeparse import parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "asana"
-__all__ = ["API_BASE", "delivery_key", "enrich", "events", "handshake_secret", "ignored_reason", "reply",
-           "verify"]
+__all__ = ["API_BASE", "check_settings", "delivery_key", "enrich", "events", "handshake_secret", "ignored_reason",
+           "reply", "verify"]
+
+
+def check_settings(settings) -> None:
+    """Refuse ``expense_fields`` / ``sla_breach_fields`` settings that are not of the documented form."""
+    _check_fields(settings, source=SOURCE)
 
 
 def handshake_secret(raw_body: bytes, headers: Mapping[str, str]) -> str | None:
@@ -83,17 +91,18 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
-    """Tasks whose ``completed`` field changed, as events that ``enrich`` must confirm."""
-    return _read(raw_body).events
+    """Tasks whose ``completed`` field changed, and changes of the custom fields the endpoint bills, as
+    events that ``enrich`` must complete; deleted tasks as deletions of their fields' usage."""
+    return _read(raw_body, settings).events
 
 
 def ignored_reason(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> str | None:
     """Why this delivery bills nothing, or ``None`` when it carries an event."""
-    return _read(raw_body).ignored
+    return _read(raw_body, settings).ignored
 
 
 @read_guard
-def _read(raw_body: bytes) -> Reading:
+def _read(raw_body: bytes, settings=None) -> Reading:
     payload = as_dict(load_json(raw_body), "the payload")
     items = payload.get("events")
     if not isinstance(items, list):
@@ -101,14 +110,19 @@ def _read(raw_body: bytes) -> Reading:
     if not items:
         return Reading([], "heartbeat: Asana's periodic delivery with no events")
     found: dict[str, Event] = {}
-    seen = []
+    seen, skipped = [], []
     for raw in items:
         item = as_dict(raw, "event")
         resource = as_dict(item.get("resource"), "event resource")
         change = dict_or_empty(item.get("change"))
         what = f"{resource.get('resource_type')} {item.get('action')}"
         seen.append(f"{what} ({change['field']})" if change.get("field") else what)
-        if resource.get("resource_type") != "task" or item.get("action") != "changed":
+        if resource.get("resource_type") != "task":
+            continue
+        usage, why = asana_fields.pending_events(item, resource, settings)
+        found.update((e.source_object_id, e) for e in usage)
+        skipped.extend([why] if why else [])
+        if item.get("action") != "changed":
             continue
         if change.get("field") != "completed":
             continue
@@ -125,4 +139,6 @@ def _read(raw_body: bytes) -> Reading:
         )
     if found:
         return Reading(list(found.values()))
-    return Reading([], f"no task completion among the events ({'; '.join(sorted(set(seen)))})")
+    billed = " or change of a custom field the endpoint bills" if asana_fields.field_map(settings) else ""
+    return Reading([], f"no task completion{billed} among the events ({'; '.join(sorted(set(seen)))})"
+                       + "".join(f"; {why}" for why in skipped))

@@ -1,4 +1,5 @@
-"""Asana enrichment: read each task an event names and decide whether it really is completed.
+"""Asana enrichment: read each task an event names and decide whether it really is completed, or
+what the custom field a usage event names now holds (``connectors.asana_fields``).
 
 ``GET /tasks/{task_gid}`` with ``opt_fields`` (https://developers.asana.com/reference/gettask) and a
 personal access token or OAuth token as ``Authorization: Bearer`` (https://developers.asana.com/docs/authentication).
@@ -13,6 +14,7 @@ from typing import Any
 
 import requests
 
+from connectors import asana_fields
 from connectors.api_client import JsonApi, stored_token, unreadable_as_enrichment
 from connectors.base import DroppedEvent, Enriched, dict_or_empty, mapping_key
 from connectors.errors import EnrichmentError
@@ -22,13 +24,14 @@ from rules.events import Event
 API_BASE = "https://app.asana.com/api/1.0"
 TASK_FIELDS = ",".join([
     "name", "completed", "completed_at", "resource_subtype", "permalink_url", "projects.name",
-    "workspace.name", "custom_fields.name", "custom_fields.display_value",
+    "workspace.name", "custom_fields.name", "custom_fields.display_value", *asana_fields.TASK_FIELDS,
 ])
 
 
 def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
            session: requests.Session | None = None, settings: Mapping[str, Any] | None = None) -> Enriched:
-    """Confirm each Asana completion with the task itself; ``.dropped`` lists the events that fail."""
+    """Confirm each Asana completion with the task itself, and read the custom field each usage event
+    names; ``.dropped`` lists the events that bill nothing, with the reason."""
     settings = settings or {}
     events = list(events)
     pending = [e for e in events if e.source == "asana" and e.attributes.get("needs_enrichment")]
@@ -40,7 +43,7 @@ def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
     with JsonApi(base_url or API_BASE, headers={"Authorization": f"Bearer {token}"}, vendor="Asana",
                  session=session) as api:
         for event in pending:
-            gid = event.source_object_id
+            gid = _task_gid(event)
             if gid not in tasks:
                 tasks[gid] = _fetch(api, gid)
     waiting = {id(event) for event in pending}
@@ -49,6 +52,9 @@ def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
         if id(event) not in waiting:
             kept.append(event)
             continue
+        if event.attributes.get("custom_field"):
+            _usage(event, tasks[_task_gid(event)], settings, kept, dropped)
+            continue
         task = tasks[event.source_object_id]
         verdict = _verdict(event.source_object_id, task, settings)
         if verdict:
@@ -56,6 +62,27 @@ def enrich(events: Iterable[Event], *, credentials, base_url: str | None = None,
         else:
             kept.append(_completed(event, task))
     return Enriched(kept, dropped)
+
+
+def _task_gid(event: Event) -> str:
+    """The task an event is about: a completion names it as its source object, a custom field event
+    as ``task_gid`` (its source object is the task and the field)."""
+    return str(event.attributes.get("task_gid") or event.source_object_id) if event.attributes.get("custom_field") \
+        else event.source_object_id
+
+
+def _usage(event: Event, task: dict | None, settings, kept: list, dropped: list) -> None:
+    if task is None:
+        # Not a deletion: a deleted task sends its own ``deleted`` event; this may be lost access.
+        dropped.append(DroppedEvent(event, f"Asana task {_task_gid(event)} no longer exists or the connected "
+                                           f"account cannot see it, so its custom field cannot be read"))
+        return
+    with unreadable_as_enrichment(f"Asana task {_task_gid(event)}"):
+        found = asana_fields.completed(event, task, settings)
+    if isinstance(found, str):
+        dropped.append(DroppedEvent(event, found))
+    else:
+        kept.append(found)
 
 
 def _fetch(api: JsonApi, gid: str) -> dict | None:

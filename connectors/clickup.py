@@ -1,4 +1,5 @@
-"""ClickUp: a task whose status changes to a closed-type status is work done; tracked time is time.
+"""ClickUp: a task whose status changes to a closed-type status is work done; tracked time is time;
+custom fields an endpoint names are expenses and SLA breaches (``connectors.clickup_fields``).
 
 ``X-Signature`` is the hex HMAC-SHA256 of the raw body under the ``webhook.secret`` returned when the
 webhook was created: https://developer.clickup.com/docs/webhooksignature
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from connectors import clickup_fields
 from connectors.base import (
     Headers,
     Reading,
@@ -25,6 +27,7 @@ from connectors.base import (
     read_guard,
     stable_key,
 )
+from connectors.custom_fields import check_settings as _check_fields
 from connectors.errors import PayloadError
 from connectors.signing import verify_hex_hmac
 from connectors.timeparse import local_date, parse_timestamp
@@ -32,6 +35,11 @@ from rules.events import Event, EventKind
 
 SOURCE = "clickup"
 STATUS_EVENTS = ("taskStatusUpdated", "taskUpdated")
+
+
+def check_settings(settings) -> None:
+    """Refuse ``expense_fields`` / ``sla_breach_fields`` settings that are not of the documented form."""
+    _check_fields(settings, source=SOURCE)
 
 
 def verify(raw_body: bytes, headers: Mapping[str, str], secret, *, url=None, method="POST", now=None,
@@ -56,7 +64,8 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
-    """Tasks moved to a closed-type status as milestones; tracked time intervals as time logged."""
+    """Tasks moved to a closed-type status as milestones; tracked time intervals as time logged; changes
+    of the custom fields the endpoint bills as expenses and SLA breaches."""
     return _read(raw_body, settings).events
 
 
@@ -72,10 +81,18 @@ def _read(raw_body: bytes, settings: Mapping[str, Any] | None) -> Reading:
     kind = payload.get("event")
     items = [as_dict(item, "history item") for item in payload.get("history_items") or []]
     if kind in STATUS_EVENTS:
-        return _closed(payload, items, settings)
+        done = _closed(payload, items, settings)
+        usage, reasons = clickup_fields.usage_events(
+            payload, items, lambda item: _keys(payload["task_id"], item.get("parent_id")), settings)
+        if done.events or usage:
+            return Reading([*done.events, *usage])
+        return Reading([], "; ".join([done.reason, *reasons]))
     if kind == "taskTimeTrackedUpdated":
         return _time(payload, items, settings)
-    return Reading([], f"{kind or 'an unnamed event'}: only status changes and tracked time concern billing")
+    if kind == "taskDeleted" and clickup_fields.field_map(settings):
+        return Reading([], clickup_fields.deleted_reason(payload))
+    return Reading([], f"{kind or 'an unnamed event'}: only status changes, tracked time and the custom fields "
+                       f"an endpoint bills concern billing")
 
 
 def _keys(task_id: Any, list_id: Any) -> list[str]:

@@ -1,4 +1,5 @@
-"""Jira Cloud: an issue moved to a done status, a version released, worklogs as time.
+"""Jira Cloud: an issue moved to a done status, a version released, worklogs as time, and custom
+fields as expenses and SLA breaches (``connectors.jira_fields``).
 
 Admin webhooks created with a secret sign the body: ``X-Hub-Signature: sha256=<hex HMAC-SHA256>``
 https://developer.atlassian.com/cloud/jira/platform/webhooks/#secure-admin-webhooks
@@ -14,6 +15,7 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors import jira_fields
 from connectors.base import (
     Headers,
     Reading,
@@ -24,12 +26,20 @@ from connectors.base import (
     mapping_key,
     read_guard,
 )
+from connectors.custom_fields import check_settings as _check_fields
 from connectors.signing import verify_hex_hmac
 from connectors.timeparse import local_date, parse_timestamp
 from rules.events import Event, EventKind
 
 SOURCE = "jira"
 WORKLOG_EVENTS = {"worklog_created": False, "worklog_updated": False, "worklog_deleted": True}
+ISSUE_EVENTS = {"jira:issue_created": jira_fields.CREATED, "jira:issue_updated": jira_fields.UPDATED,
+                "jira:issue_deleted": jira_fields.DELETED}
+
+
+def check_settings(settings) -> None:
+    """Refuse ``expense_fields`` / ``sla_breach_fields`` settings that are not of the documented form."""
+    _check_fields(settings, source=SOURCE)
 
 
 def verify(raw_body: bytes, headers: Mapping[str, str], secret, *, url=None, method="POST", now=None,
@@ -45,7 +55,8 @@ def delivery_key(raw_body: bytes, headers: Mapping[str, str]) -> str:
 
 
 def events(raw_body: bytes, headers: Mapping[str, str], *, settings=None) -> list[Event]:
-    """Issues moved to done and released versions as milestones; worklogs as time logged."""
+    """Issues moved to done and released versions as milestones; worklogs as time logged; configured
+    custom fields as expenses and SLA breaches."""
     return _read(raw_body, headers, settings).events
 
 
@@ -60,14 +71,14 @@ def _read(raw_body: bytes, headers: Mapping[str, str], settings: Mapping[str, An
     settings = settings or {}
     kind = payload.get("webhookEvent")
     delivery = Headers(headers).get("X-Atlassian-Webhook-Identifier")
-    if kind == "jira:issue_updated":
-        return _issue_done(payload, delivery, settings)
+    if kind == "jira:issue_updated" or (kind in ISSUE_EVENTS and jira_fields.field_map(settings)):
+        return _issue(payload, delivery, settings, ISSUE_EVENTS[kind])
     if kind == "jira:version_released":
         return _version_released(payload, delivery)
     if kind in WORKLOG_EVENTS:
         return Reading([_worklog(payload, delivery, deleted=WORKLOG_EVENTS[kind], settings=settings)])
-    return Reading([], f"{kind or 'an unnamed event'}: not an issue moving to done, a version released "
-                       f"or a worklog")
+    return Reading([], f"{kind or 'an unnamed event'}: not an issue moving to done, a version released, "
+                       f"a worklog or an issue's custom field")
 
 
 def _site(self_url: Any) -> str | None:
@@ -79,10 +90,38 @@ def _object_id(site: str | None, kind: str, object_id: Any) -> str:
     return f"{site}/{kind}/{object_id}" if site else f"{kind}/{object_id}"
 
 
-def _issue_done(payload: dict, delivery: str | None, settings: Mapping[str, Any]) -> Reading:
+def _issue_keys(issue: dict, fields: dict) -> list[str]:
+    site = _site(issue.get("self"))
+    project = as_dict(fields.get("project") or {}, "issue.fields.project")
+    keys = []
+    parent = fields.get("parent")
+    if isinstance(parent, dict) and parent.get("key"):
+        keys.append(mapping_key("parent", SOURCE, parent["key"]))
+    if project.get("id"):
+        keys.append(mapping_key("project", SOURCE, project["id"]))
+    if project.get("key"):
+        keys.append(mapping_key("project", SOURCE, project["key"]))
+    if site:
+        keys.append(mapping_key("site", SOURCE, site))
+    return keys
+
+
+def _issue(payload: dict, delivery: str | None, settings: Mapping[str, Any], transition: str) -> Reading:
     issue = as_dict(payload.get("issue"), "issue")
     fields = as_dict(issue.get("fields"), "issue.fields")
     key = str(issue.get("key") or issue["id"])
+    done = _issue_done(payload, issue, fields, key, delivery, settings) if transition == jira_fields.UPDATED \
+        else Reading([], f"issue {key} {transition}: only moving to a done status is work done")
+    usage = jira_fields.usage_events(payload, issue, fields, transition=transition,
+                                     object_id=_object_id(_site(issue.get("self")), "issue", issue["id"]),
+                                     keys=_issue_keys(issue, fields), delivery=delivery, settings=settings)
+    if done.events or usage.events:
+        return Reading([*done.events, *usage.events])
+    return Reading([], "; ".join(r for r in (done.reason, usage.reason) if r))
+
+
+def _issue_done(payload: dict, issue: dict, fields: dict, key: str, delivery: str | None,
+                settings: Mapping[str, Any]) -> Reading:
     changelog = as_dict(payload.get("changelog") or {}, "changelog")
     moves = [as_dict(item, "changelog item") for item in changelog.get("items") or []]
     moves = [item for item in moves if item.get("fieldId", item.get("field")) == "status"]
@@ -103,16 +142,7 @@ def _issue_done(payload: dict, delivery: str | None, settings: Mapping[str, Any]
                            f"not to a done status")
     site = _site(issue.get("self"))
     project = as_dict(fields.get("project") or {}, "issue.fields.project")
-    keys = []
-    parent = fields.get("parent")
-    if isinstance(parent, dict) and parent.get("key"):
-        keys.append(mapping_key("parent", SOURCE, parent["key"]))
-    if project.get("id"):
-        keys.append(mapping_key("project", SOURCE, project["id"]))
-    if project.get("key"):
-        keys.append(mapping_key("project", SOURCE, project["key"]))
-    if site:
-        keys.append(mapping_key("site", SOURCE, site))
+    keys = _issue_keys(issue, fields)
     moved_at = fields.get("resolutiondate") or fields.get("updated") or payload.get("timestamp")
     return Reading([Event(
         kind=EventKind.MILESTONE_COMPLETED,

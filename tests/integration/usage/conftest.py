@@ -75,4 +75,5 @@ def hours_of(records) -> dict[str, Decimal]:
 
 
 from tests.integration.connectors.conftest import vendor  # noqa: E402,F401 - a scripted vendor API over HTTP
+from tests.scenarios.books import books  # noqa: E402,F401 - one company's books, end to end
 from tests.scenarios.usage_harness import week  # noqa: E402,F401 - the usage scenarios' harness

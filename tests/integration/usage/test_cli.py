@@ -95,3 +95,26 @@ def test_a_harvest_account_is_set_up_with_its_token_on_stdin_and_its_account_id(
     code, _, err = run(capsys, "endpoints", "create", "--company", company, "--source", "harvest",
                        "--setting", "account_id=1")
     assert code == 2 and "need the API token autobill polls with (--api-token-stdin)" in err
+
+
+def test_custom_field_settings_are_set_with_endpoints_configure_and_a_malformed_one_is_refused_in_one_line(
+        env, capsys, monkeypatch):
+    import io
+    import json
+
+    company = add_company(env).id
+    monkeypatch.setattr("sys.stdin", io.StringIO("klienti-jira-secret\n"))
+    code, out, err = run(capsys, "endpoints", "create", "--company", company, "--source", "jira", "--secret-stdin")
+    assert code == 0, err
+    [endpoint] = env.endpoints.list(company)
+    fields = '[{"field": "customfield_10050", "name": "Hardware cost", "price": "cost", "currency": "USD"}]'
+    code, out, err = run(capsys, "endpoints", "configure", "--company", company, "--endpoint", endpoint.id,
+                         "--setting", f"expense_fields={fields}",
+                         "--setting", 'sla_breach_fields=[{"field": "customfield_10060", "values": ["Breached"]}]')
+    assert code == 0, err
+    assert json.loads(out.split(" settings ", 1)[1])["expense_fields"][0]["field"] == "customfield_10050"
+    code, _, err = run(capsys, "endpoints", "configure", "--company", company, "--endpoint", endpoint.id,
+                       "--setting", 'expense_fields=[{"field": "customfield_10050", "price": "retail"}]')
+    assert code == 2 and "Traceback" not in err
+    assert 'jira endpoint setting refused: expense_fields[0].price must be "cost" or "list"' in err
+    assert env.endpoints.list(company)[0].settings["expense_fields"][0].get("price") == "cost"

@@ -2,15 +2,16 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 import connectors
-from connectors import asana
+from connectors import asana, asana_fields
 from connectors.base import Enriched, dropped_reasons
 from connectors.errors import EnrichmentError, PayloadError, VerificationError
-from rules import Event, EventKind
+from rules import Event, EventKind, UsageKind, usage_from_event
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "asana"
 
@@ -128,3 +129,83 @@ def test_enrich_without_a_token_is_an_enrichment_error_that_says_what_to_store()
 def test_unreadable_bodies_are_payload_errors(body):
     with pytest.raises(PayloadError):
         asana.events(body, {})
+
+
+# --- Custom fields as expenses and SLA breaches
+
+HARDWARE, UNITS, SLA = "1206845912349101", "1206845912349102", "1206845912349103"
+TASK = "1206845912347222"
+FIELDS = {"expense_fields": [{"field": HARDWARE, "name": "Hardware cost", "quantity_field": UNITS, "task": "hardware"}],
+          "sla_breach_fields": [{"field": SLA, "name": "SLA", "values": ["Breached"]}]}
+
+
+def api_task(**changes) -> dict:
+    task = json.loads(fixture("api_task_with_custom_fields.json"))["data"]
+    for gid, value in changes.items():
+        field = next(f for f in task["custom_fields"] if f["gid"] == {"hardware": HARDWARE, "sla": SLA}[gid])
+        field.update(value)
+    return task
+
+
+def test_a_change_of_a_billed_custom_field_is_a_pending_expense_of_that_task_and_field():
+    body = fixture("task_custom_field_changed.json")
+    [event] = asana.events(body, {}, settings=FIELDS)
+    assert event.kind is EventKind.EXPENSE_LOGGED
+    assert event.source_object_id == f"{TASK}/{HARDWARE}"
+    assert event.attributes["needs_enrichment"] is True and event.attributes["task_gid"] == TASK
+    assert asana.events(body, {}) == []  # nothing configured
+    assert asana.ignored_reason(body, {}) == "no task completion among the events (task changed (custom_fields))"
+
+
+def test_a_change_naming_another_custom_field_is_ignored_and_one_naming_none_reads_every_billed_field():
+    data = json.loads(fixture("task_custom_field_changed.json"))
+    data["events"][0]["change"]["new_value"]["gid"] = "1206845912349999"
+    body = json.dumps(data).encode()
+    assert asana.events(body, {}, settings=FIELDS) == []
+    assert "custom field 1206845912349999 is not one the endpoint bills" in asana.ignored_reason(body, {}, settings=FIELDS)
+    data["events"][0]["change"]["new_value"] = {"gid": TASK, "resource_type": "task"}
+    kinds = {e.source_object_id: e.kind for e in asana.events(json.dumps(data).encode(), {}, settings=FIELDS)}
+    assert kinds == {f"{TASK}/{HARDWARE}": EventKind.EXPENSE_LOGGED, f"{TASK}/{SLA}": EventKind.SLA_BREACHED}
+
+
+def test_the_task_read_back_gives_the_expense_its_amount_quantity_keys_and_change_time():
+    [pending] = asana.events(fixture("task_custom_field_changed.json"), {}, settings=FIELDS)
+    event = asana_fields.completed(pending, api_task(), FIELDS)
+    assert event.attributes["needs_enrichment"] is False
+    assert event.occurred_at == datetime(2024, 3, 20, 9, 15, 31, 402000, tzinfo=UTC)  # the task's modified_at
+    assert event.attributes["mapping_keys"] == ["project:asana:1206845912340001", "workspace:asana:1202178852626500"]
+    record = usage_from_event(event, version=1)
+    assert (record.kind, record.amount, record.quantity, record.task) == (
+        UsageKind.EXPENSE, Decimal("2480.0"), Decimal("1.0"), "hardware")
+    assert record.description == "Replace the Northwind IT core switch (Hardware cost)"
+    emptied = asana_fields.completed(pending, api_task(hardware={"number_value": None, "display_value": None}), FIELDS)
+    assert emptied.source_object_id == f"{TASK}/{HARDWARE}" and emptied.attributes["deleted"] is True
+
+
+def test_an_enum_option_marks_a_breach_and_another_option_withdraws_it():
+    data = json.loads(fixture("task_custom_field_changed.json"))
+    data["events"][0]["change"]["new_value"]["gid"] = SLA
+    [pending] = asana.events(json.dumps(data).encode(), {}, settings=FIELDS)
+    breach = asana_fields.completed(pending, api_task(), FIELDS)
+    assert (breach.kind, breach.attributes["quantity"], breach.attributes["deleted"]) == (
+        EventKind.SLA_BREACHED, Decimal(1), False)
+    met = {"gid": "1206845912349202", "name": "Met", "resource_type": "enum_option"}
+    assert asana_fields.completed(pending, api_task(sla={"enum_value": met, "display_value": "Met"}),
+                                  FIELDS).attributes["deleted"] is True
+
+
+def test_a_deleted_task_deletes_the_usage_of_every_billed_field_without_reading_the_task():
+    [expense, breach] = asana.events(fixture("task_deleted.json"), {}, settings=FIELDS)
+    assert (expense.source_object_id, breach.source_object_id) == (f"{TASK}/{HARDWARE}", f"{TASK}/{SLA}")
+    assert expense.attributes["deleted"] is breach.attributes["deleted"] is True
+    assert "needs_enrichment" not in expense.attributes
+    assert expense.occurred_at == datetime(2024, 4, 2, 16, 40, tzinfo=UTC)
+    assert asana.events(fixture("task_deleted.json"), {}) == []
+
+
+def test_a_signed_custom_field_delivery_verifies_and_a_changed_field_is_refused():
+    _, secret = handshake()
+    body = fixture("task_custom_field_changed.json")
+    asana.verify(body, signed(body, secret), secret)
+    with pytest.raises(VerificationError, match="does not match"):
+        asana.verify(body.replace(HARDWARE.encode(), SLA.encode()), signed(body, secret), secret)

@@ -137,3 +137,81 @@ def test_the_dedupe_key_of_any_body_is_a_string_never_an_error(body):
 
 def clickup_key_of(body: bytes) -> str:
     return clickup.delivery_key(body, {})
+
+
+# --- Custom fields as expenses and SLA breaches
+
+HARDWARE = "b3c1d2e4-7a6f-4e0b-9c1d-2f3e4a5b6c7d"
+DROPDOWN = "862a38bb-eaba-4b9b-a4b5-c09d2a8c082f"
+FIELDS = {"expense_fields": [{"field": HARDWARE, "name": "Hardware cost", "currency": "USD", "task": "hardware"}],
+          "sla_breach_fields": [{"field": DROPDOWN, "name": "SLA", "values": ["Monthly"]}]}
+
+
+def test_a_number_custom_field_set_on_a_task_is_an_expense_at_cost():
+    body = fixture("task_updated_custom_field_hardware_cost.json")
+    [event] = clickup.events(body, signed(body), settings=FIELDS)
+    assert event.kind is EventKind.EXPENSE_LOGGED
+    assert event.source_object_id == f"task/1vj37mc/{HARDWARE}"
+    assert event.occurred_at == datetime(2022, 1, 21, 3, 20, 15, tzinfo=UTC)  # the history item's date
+    assert event.source_event_id == "2800771175285297001"
+    assert event.attributes["mapping_keys"] == ["task:clickup:1vj37mc", "list:clickup:162641062"]
+    record = usage_from_event(event, version=1)
+    assert (record.amount, record.currency, record.task, record.person) == (Decimal(1250), "USD", "hardware", "John")
+    assert record.date == date(2022, 1, 21) and record.description == "task 1vj37mc (Hardware cost)"
+
+
+def test_an_emptied_cost_field_deletes_the_expense_and_an_empty_one_that_was_empty_says_so():
+    data = json.loads(fixture("task_updated_custom_field_hardware_cost.json"))
+    data["history_items"][0].update({"before": "1250", "after": None})
+    [event] = clickup.events(json.dumps(data).encode(), {}, settings=FIELDS)
+    assert event.attributes["deleted"] is True and event.source_object_id == f"task/1vj37mc/{HARDWARE}"
+    data["history_items"][0]["before"] = None
+    body = json.dumps(data).encode()
+    assert clickup.events(body, {}, settings=FIELDS) == []
+    assert "Hardware cost is empty" in clickup.ignored_reason(body, {}, settings=FIELDS)
+
+
+def test_a_drop_down_option_marks_a_breach_by_its_name_though_the_webhook_sends_its_id():
+    body = fixture("task_updated_custom_field_dropdown.json")
+    [event] = clickup.events(body, signed(body), settings=FIELDS)
+    assert event.kind is EventKind.SLA_BREACHED
+    assert event.source_object_id == f"task/1vj37mc/{DROPDOWN}"
+    assert usage_from_event(event, version=1).quantity == Decimal(1)
+    data = json.loads(body)
+    data["history_items"][0].update({"before": "5048f827-f16a-47b0-afec-5fd0e51b5f50",
+                                     "after": "5c69d237-f440-4498-ae46-3b3948db931b"})  # Monthly -> Quarterly
+    [withdrawn] = clickup.events(json.dumps(data).encode(), {}, settings=FIELDS)
+    assert withdrawn.attributes["deleted"] is True
+    data["history_items"][0]["before"] = "fc4b63d1-d4d5-45fc-bee5-3adef2b15dff"  # Yearly -> Quarterly: never a breach
+    assert clickup.events(json.dumps(data).encode(), {}, settings=FIELDS) == []
+
+
+def test_a_custom_field_the_endpoint_does_not_bill_is_ignored_with_a_reason():
+    body = fixture("task_updated_custom_field_dropdown.json")
+    assert clickup.events(body, signed(body)) == []
+    assert clickup.events(body, signed(body), settings={"expense_fields": [{"field": HARDWARE}]}) == []
+    reason = clickup.ignored_reason(body, signed(body), settings={"expense_fields": [{"field": HARDWARE}]})
+    assert "changed (custom_field) without a status change" in reason
+    assert "custom field 'Selection Dropdown' is not one the endpoint bills" in reason
+
+
+def test_a_deleted_task_is_ignored_because_it_carries_no_time_of_change():
+    body = fixture("task_deleted.json")
+    assert clickup.events(body, signed(body), settings=FIELDS) == []
+    assert "carries no time of change" in clickup.ignored_reason(body, signed(body), settings=FIELDS)
+    assert clickup.ignored_reason(body, signed(body)).startswith("taskDeleted")
+
+
+def test_clickup_custom_field_settings_are_checked():
+    from connectors.custom_fields import CustomFieldSettingsError
+
+    clickup.check_settings(FIELDS)
+    with pytest.raises(CustomFieldSettingsError, match="one field at a time"):
+        clickup.check_settings({"expense_fields": [{"field": HARDWARE, "description_field": DROPDOWN}]})
+
+
+def test_a_signed_custom_field_delivery_verifies_and_a_changed_amount_is_refused():
+    body = fixture("task_updated_custom_field_hardware_cost.json")
+    clickup.verify(body, signed(body), SECRET)
+    with pytest.raises(VerificationError, match="does not match"):
+        clickup.verify(body.replace(b'"1250"', b'"12500"'), signed(body), SECRET)

@@ -109,3 +109,16 @@ def test_the_dedupe_key_is_stable_for_a_retry_and_differs_between_event_types():
 def test_unreadable_bodies_are_payload_errors(body):
     with pytest.raises(PayloadError):
         clockify.events(body, headers("NEW_TIME_ENTRY"))
+
+
+def test_a_delivery_clockify_really_sent_is_time_logged_on_its_project():
+    body = fixture("time_entry_captured.json")
+    [event] = clockify.events(body, headers("NEW_TIME_ENTRY"))
+    assert event.source_object_id == "6386ba8ebf21f2037287906e"
+    assert event.occurred_at == datetime(2022, 11, 30, 2, 6, 20, tzinfo=UTC)
+    assert event.attributes["mapping_keys"] == ["project:clockify:63247a7eb5edfe7856eae093",
+                                                "workspace:clockify:5f6c023f6bf23143e1a9782e"]  # no client, no tags
+    record = usage_from_event(event, version=1)
+    assert (record.hours, record.rate, record.currency) == (Decimal("0.004444"), None, None)  # 16 s, no rate set
+    assert (record.person, record.project, record.task, record.description) == (
+        "Pureworldnew", "languageT", None, "test hook")

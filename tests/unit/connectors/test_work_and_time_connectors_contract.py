@@ -18,15 +18,24 @@ from rules import EventKind, event_to_dict, usage_from_event
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
+# Custom fields are configured, so their readers face the mutations too (the fixtures hold these ids).
+JIRA_FIELDS = {"expense_fields": [{"field": "customfield_10050", "name": "Hardware cost",
+                                   "quantity_field": "customfield_10051", "description_field": "customfield_10052"}],
+               "sla_breach_fields": [{"field": "customfield_10060", "values": ["Breached"]}]}
+CLICKUP_FIELDS = {"expense_fields": [{"field": "b3c1d2e4-7a6f-4e0b-9c1d-2f3e4a5b6c7d"}],
+                  "sla_breach_fields": [{"field": "862a38bb-eaba-4b9b-a4b5-c09d2a8c082f", "values": ["Monthly"]}]}
+ASANA_FIELDS = {"expense_fields": [{"field": "1206845912349101", "quantity_field": "1206845912349102"}],
+                "sla_breach_fields": [{"field": "1206845912349103", "values": ["Breached"]}]}
+
 CASES = {
     "github": (github, [{"X-GitHub-Event": "milestone"}, {"X-GitHub-Event": "issues"}], {"billing_label": "billable"}),
-    "jira": (jira, [{}], {}),
+    "jira": (jira, [{}], JIRA_FIELDS),
     "linear": (linear, [{}], {}),
-    "clickup": (clickup, [{}], {}),
+    "clickup": (clickup, [{}], CLICKUP_FIELDS),
     "toggl": (toggl, [{}], {"time_zone": "Europe/Berlin"}),
     "clockify": (clockify, [{"Clockify-Webhook-Event-Type": "NEW_TIME_ENTRY"},
                             {"Clockify-Webhook-Event-Type": "TIME_ENTRY_DELETED"}], {}),
-    "asana": (asana, [{}], {}),
+    "asana": (asana, [{}], ASANA_FIELDS),
 }
 
 JSON_VALUES = st.recursive(
@@ -82,7 +91,7 @@ def check(module, body: bytes, headers: dict, settings: dict) -> None:
     for event in found:
         json.dumps(event_to_dict(event))
         assert isinstance(event.attributes.get("mapping_keys"), list)
-        if event.kind is EventKind.TIME_LOGGED:
+        if event.kind in (EventKind.TIME_LOGGED, EventKind.EXPENSE_LOGGED, EventKind.SLA_BREACHED):
             usage_from_event(event, version=1)
 
 
