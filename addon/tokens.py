@@ -153,11 +153,12 @@ class TokenKeeper:
                                  intuit_tid=exc.intuit_tid, action="connection.refresh_failed")
 
     def grant_refused(self, company_id: str, *, seen_version: int, reason: str, error: str = "401_after_refresh",
-                      intuit_tid: str | None = None, action: str = "connection.lost") -> AuthLost:
+                      intuit_tid: str | None = None, action: str = "connection.lost") -> AuthLost | Transient:
         """Mark the company "needs reconnect" (audited once) unless its tokens moved past ``seen_version``.
 
-        Returns the ``AuthLost`` to raise. A reconnect or a sibling's refresh in the meantime wrote a newer
-        version: then the company is left as it is, since the refused tokens are no longer the ones in use.
+        Returns the fault to raise: ``AuthLost``, or, when a reconnect or a sibling's refresh wrote newer
+        tokens meanwhile (the refused ones are no longer in use), a ``Transient`` so the work is simply
+        tried again: parking it would leave it waiting for a company that is still connected.
         """
         with self.store.database.unit_of_work() as session:
             still = select(Connection.company_id).where(Connection.company_id == company_id,
@@ -169,5 +170,8 @@ class TokenKeeper:
                 self.audit.append(company_id, action, actor="autobill", subject=f"company:{company_id}",
                                   session=session, details={"error": error, "reason": reason,
                                                             "intuit_tid": intuit_tid, "outcome": "needs_reconnect"})
+            elif getattr(session.get(Company, company_id), "status", None) == CompanyStatus.CONNECTED.value:
+                return Transient("the company's tokens changed while QuickBooks refused the old ones; try again",
+                                 outcome_unknown=False, intuit_tid=intuit_tid)
         return AuthLost(f"company {company_id} needs to be reconnected: {reason}", qbo_code=error,
                         intuit_tid=intuit_tid)
