@@ -28,6 +28,7 @@ from addon.models.audit import GENESIS_HASH, AuditHead, AuditRecord
 REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|authorization|api_?key|credential|cookie", re.I)
 CSV_COLUMNS = ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash")
+AUDITED_KEY = "autobill_audited"
 
 
 def redact(value: Any) -> Any:
@@ -37,6 +38,11 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
+
+
+def audited_in(session: Session, action: str, subject: str) -> bool:
+    """True when ``session``'s transaction already appended ``action`` about ``subject``."""
+    return (action, subject) in session.info.get(AUDITED_KEY, ())
 
 
 def canonical_json(value: Any) -> str:
@@ -95,6 +101,8 @@ class AuditChain:
         session.add(record)
         head.seq, head.hash = seq, digest
         session.flush()
+        # Lets a caller that shares the transaction see what another step already explained.
+        session.info.setdefault(AUDITED_KEY, set()).add((action, subject))
         return record
 
     def records(self, company_id: str, *, newest_first: bool = False, limit: int | None = None) -> list[AuditRecord]:

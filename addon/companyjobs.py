@@ -6,7 +6,8 @@ none waits on a worker for a slot). ``run_company_job`` is the RQ job around it:
 - the company is throttled (its budget is spent or QuickBooks said 429): the job is re-enqueued
   for when the budget allows, with its retries untouched, and finishes as "deferred";
 - the company needs reconnecting (or ``AuthLost`` is raised): the job is parked in SQL, kept, not
-  failed; ``resume`` puts parked jobs back on their queue once the company is connected again.
+  failed; ``resume`` puts parked jobs back on their queue, with the retries they had left, once the
+  company is connected again.
 ``func`` is the dotted path of a module-level function taking plain ids and safe to run twice.
 """
 
@@ -109,9 +110,26 @@ def park(container, company_id: str, func: str, args: list, *, reason: str, queu
                                                             ParkedJob.job_key == key)).first()
         if not exists:
             session.add(ParkedJob(company_id=company_id, job_key=key, queue=queue or (job.origin if job else "postings"),
-                                  func=func, args=json.dumps(args), reason=reason[:255], parked_at=utcnow()))
+                                  func=func, args=json.dumps(args), reason=reason[:255], parked_at=utcnow(),
+                                  retry=_retry_policy(job)))
     log.info("company %s needs reconnecting: job %s parked", company_id, func)
     return {"parked": reason}
+
+
+def _retry_policy(job) -> str | None:
+    """The job's remaining RQ retries as JSON (a parked job has spent none: it was kept, not failed)."""
+    if job is None or not job.retries_left:
+        return None
+    return json.dumps({"max": job.retries_left, "intervals": list(job.retry_intervals or [0])})
+
+
+def _retry_of(text: str | None):
+    from rq import Retry
+
+    if not text:
+        return None
+    policy = json.loads(text)
+    return Retry(max=int(policy["max"]), interval=policy.get("intervals") or 0)
 
 
 def parked(container, company_id: str) -> list[ParkedJob]:
@@ -125,7 +143,7 @@ def resume(container, company_id: str) -> int:
     """Put the company's parked jobs back on their queues (enqueue first, then forget: never lost)."""
     count = 0
     for row in parked(container, company_id):
-        enqueue(container, company_id, row.func, *json.loads(row.args), queue=row.queue)
+        enqueue(container, company_id, row.func, *json.loads(row.args), queue=row.queue, retry=_retry_of(row.retry))
         with container.unit_of_work() as session:
             session.execute(delete(ParkedJob).where(ParkedJob.id == row.id))
         count += 1

@@ -313,7 +313,9 @@ def _check_production(settings: Settings) -> None:
         raise ConfigError("QBO_API_BASE_URL is required when QBO_ENVIRONMENT is a discovery-document URL")
     if not settings.qbo_redirect_uri.startswith(("https://", "http://")):
         raise ConfigError("QBO_REDIRECT_URI must be an http(s) URL")
-    if settings.values.get("qbo_api_base_url") and not settings.qbo_api_base_url.startswith(("https://", "http://")):
+    base = settings.values.get("qbo_api_base_url")
+    # python-quickbooks appends /company/<realm>/... to it; Intuit's base is https://quickbooks.api.intuit.com/v3.
+    if base and (not base.startswith(("https://", "http://")) or not base.rstrip("/").endswith("/v3")):
         raise ConfigError("QBO_API_BASE_URL must be an http(s) URL ending in /v3")
     if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("REDIS_URL is malformed: expected redis://, rediss:// or unix://")

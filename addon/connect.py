@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from addon import companyjobs
 from addon.clock import utcnow
@@ -93,6 +94,18 @@ class ConnectFlow:
         identity = oauth.user_info(grant.access_token)
         name = self._company_name(realm_id, grant)
         environment = self.container.settings.qbo_environment_label
+        try:
+            company, user, created, reconnected = self._record(realm_id, environment, grant, identity, name)
+        except IntegrityError:
+            # Someone completed a connect for this new realm (or the same person in two tabs) at the same
+            # moment, and their company row won the unique (environment, realm): ours becomes a renewal.
+            log.info("a simultaneous connect created realm %s first; recording this one as a renewal", realm_id)
+            company, user, created, reconnected = self._record(realm_id, environment, grant, identity, name)
+        resumed = companyjobs.resume(self.container, company.id) if not created else 0
+        return Connected(company, user, created, reconnected, resumed)
+
+    def _record(self, realm_id: str, environment: str, grant: TokenGrant, identity: Identity, name: str | None):
+        """Write the company (or find it), its tokens, the user, the role and the audit record, in one go."""
         now = utcnow()
         with self.container.unit_of_work() as session:
             company = find_by_realm(session, environment, realm_id)
@@ -115,8 +128,7 @@ class ConnectFlow:
             self.container.audit.append(company.id, action, actor=f"user:{user.id}", subject=f"company:{company.id}",
                                         details={"realm_id": realm_id, "environment": environment, "role": role,
                                                  "email": identity.email}, session=session)
-        resumed = companyjobs.resume(self.container, company.id) if not created else 0
-        return Connected(company, user, created, reconnected, resumed)
+        return company, user, created, reconnected
 
     @staticmethod
     def _ensure_member(session, company_id: str, user_id: str, now) -> str:

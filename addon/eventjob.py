@@ -5,6 +5,9 @@ then writes the result in a short unit of work that first locks the event and ch
 where the step found it, so two workers running one event at once change it once. A failed step
 keeps the event where it is and schedules the next try (``next_attempt_at``) with a doubling pause;
 after ``AUTOBILL_RETRY_LIMIT`` tries, or at once for an error retrying cannot fix, it is ``failed``.
+The steps that settle something are audited in the same unit of work, so once each: ``event.mapped``
+(its QuickBooks customer found), ``event.ignored`` and ``event.failed`` (unless the handler already
+recorded its own, as drafting does).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy import select
 
 import connectors
 from addon import customers
+from addon.audit import audited_in
 from addon.clock import utcnow
 from addon.errors import AutobillError
 from addon.eventflow import Outcome, event_of, handler_for, needs_customer, next_status
@@ -28,6 +32,7 @@ from connectors.errors import ConnectorError, EnrichmentError
 from rules.events import Event, event_to_dict
 
 log = logging.getLogger(__name__)
+ACTOR = "worker"
 
 
 Step = tuple[EventRecord | None, bool]  # the row as the step left it (None: another worker moved it), go on?
@@ -78,6 +83,7 @@ def _retry(container: Any, event_id: str, expected: EventStatus, reason: str, no
         if not retryable or row.attempts >= limit:
             row.status, row.closed_at, row.next_attempt_at = EventStatus.FAILED.value, now, None
             row.reason = reason if not retryable else f"{reason} (gave up after {row.attempts} tries)"
+            _audit(container, session, row, "event.failed", step=expected.value, attempts=row.attempts)
             return row, False
         row.reason = reason
         row.next_attempt_at = now + timedelta(seconds=max(_backoff(container, row.attempts), at_least or 0))
@@ -99,6 +105,9 @@ def _advance(container: Any, event_id: str, expected: EventStatus, now: datetime
         row.status = next_status(row.origin, event or event_of(row), row.qbo_customer_id).value
         row.reason, row.attempts, row.updated_at = None, 0, now
         row.next_attempt_at = now + timedelta(seconds=container.settings.sweep_grace)
+        if qbo_customer_id is not None:  # once: the step moves on only from waiting_mapping
+            _audit(container, session, row, "event.mapped", source_customer_id=row.source_customer_id,
+                   customer_id=qbo_customer_id)
         return row, True
 
 
@@ -109,6 +118,7 @@ def _close(container: Any, event_id: str, expected: EventStatus, status: EventSt
         if row is not None:
             row.status, row.reason, row.closed_at, row.updated_at, row.next_attempt_at = (
                 status.value, reason, now, now, None)
+            _audit(container, session, row, f"event.{status.value}", step=expected.value)
         return row, False
 
 
@@ -183,7 +193,7 @@ def _handle(container: Any, row: EventRecord, now: datetime) -> Step:
             if locked is None:
                 return None, False
             outcome = handler(container, session, locked, event_of(locked)) or Outcome.done()
-            _apply(container, locked, outcome, now)
+            _apply(container, session, locked, outcome, now)
         return locked, False
     except Exception as exc:  # noqa: BLE001 - the handler's work rolled back; the event is tried again
         retryable = exc.retryable if isinstance(exc, AutobillError | ConnectorError) else True
@@ -194,9 +204,23 @@ def _handle(container: Any, row: EventRecord, now: datetime) -> Step:
                       at_least=getattr(exc, "retry_after", None))
 
 
-def _apply(container: Any, row: EventRecord, outcome: Outcome, now: datetime) -> None:
+def _apply(container: Any, session, row: EventRecord, outcome: Outcome, now: datetime) -> None:
     row.status, row.reason, row.updated_at = outcome.status.value, outcome.reason, now
     if outcome.status in OPEN_STATUSES:
         row.next_attempt_at = now + timedelta(seconds=outcome.retry_in) if outcome.retry_in else None
     else:
         row.closed_at, row.next_attempt_at = now, None
+    action = f"event.{outcome.status.value}"
+    if outcome.status in (EventStatus.IGNORED, EventStatus.FAILED) and not audited_in(session, action, _subject(row)):
+        _audit(container, session, row, action, step=EventStatus.READY.value)  # unless the handler explained it
+
+
+def _subject(row: EventRecord) -> str:
+    return f"event:{row.id}"
+
+
+def _audit(container: Any, session, row: EventRecord, action: str, **details) -> None:
+    """Append one step of the event to its company's chain, in the transaction that records the step."""
+    container.audit.append(row.company_id, action, actor=ACTOR, subject=_subject(row), session=session, details={
+        "kind": row.kind, "source": row.source, "source_object_id": row.source_object_id,
+        "delivery_id": row.delivery_id, **details, "reason": row.reason})

@@ -4,7 +4,8 @@ The inbox is the truth, Redis is not: a delivery is committed before it is ackno
 enqueued after the commit, and the sweeper enqueues again any delivery still ``received`` after
 ``AUTOBILL_SWEEP_GRACE`` (Redis flushed, a worker died). The delivery job (``process_delivery``,
 queue ``events``) asks the connector for the delivery's events, or why there are none, stores the
-events once each and hands them to the event flow; running it twice changes nothing.
+events once each and hands them to the event flow; running it twice changes nothing. Each reading
+appends ``delivery.received`` (``delivery.reread`` after a replay) with its outcome to the audit chain.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 # Never stored: credentials (Pipedrive's basic-auth pair) and Asana's handshake secret.
 DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-hook-secret"})
 SWEEP_LIMIT = 1000
+ACTOR = "worker"
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,26 @@ def run_delivery(container: Any, delivery_id: str, *, now: datetime | None = Non
                                                 endpoint_id=row.endpoint_id, events=events, now=now,
                                                 grace=container.settings.sweep_grace)
         eventflow.enqueue_after_commit(session, created, container)
+        first = row.attempts == 0
         row.status, row.reason, row.events_count = status.value, reason, len(events)
         row.attempts, row.processed_at, row.next_attempt_at = row.attempts + 1, now, None
+        _audit_reading(container, session, row, created, first=first)
         return row
+
+
+def _audit_reading(container: Any, session, row: Delivery, created: list[str], *, first: bool) -> None:
+    """Append what became of the delivery, in the transaction that records it (so once per reading).
+
+    Last in the transaction, so the company's chain head is locked only for the commit. The front door
+    appends nothing: its request path stays free of the per-company lock. Neither body nor headers go
+    in, only what says which delivery it was (the sender's key, when it arrived) and its outcome.
+    """
+    action = "delivery.received" if first else "delivery.reread"  # a re-reading only follows a replay
+    container.audit.append(row.company_id, action, actor=ACTOR, subject=f"delivery:{row.id}", session=session,
+                           details={"source": row.source, "endpoint_id": row.endpoint_id,
+                                    "dedupe_key": row.dedupe_key, "received_at": row.received_at,
+                                    "outcome": row.status, "reason": row.reason, "events": row.events_count,
+                                    "new_event_ids": created})
 
 
 def _interpret(delivery: Delivery, settings: dict) -> tuple[list, DeliveryStatus, str | None]:

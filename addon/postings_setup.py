@@ -39,16 +39,29 @@ def _thresholds(ctx) -> int:
 
 
 def rule_author(session, posting) -> str | None:
-    """Who stored the rule version that drafted ``posting`` (its agreement's rule, else the company rule)."""
-    from addon.models.agreements import RuleVersionRecord
+    """Who stored the rule version that drafted ``posting`` (its agreement's rule, else the company rule).
+
+    An agreement a company rule started got its rules from autobill (``worker``): the person behind them
+    is whoever stored the company rule's version in use when the agreement started.
+    """
+    from addon.models.agreements import AgreementRecord, RuleVersionRecord
 
     for scope in (posting.agreement_id, ""):
         found = session.execute(select(RuleVersionRecord.created_by).where(
             RuleVersionRecord.company_id == posting.company_id, RuleVersionRecord.scope == scope,
             RuleVersionRecord.rule_id == posting.rule_id, RuleVersionRecord.version == posting.rule_version)
         ).scalar_one_or_none()
-        if found is not None:
-            return found
+        if found is None:
+            continue
+        started = session.get(AgreementRecord, (posting.company_id, posting.agreement_id)) if scope else None
+        if found == drafting.ACTOR and started is not None and started.started_by_rule:
+            starter = session.execute(select(RuleVersionRecord.created_by).where(
+                RuleVersionRecord.company_id == posting.company_id, RuleVersionRecord.scope == "",
+                RuleVersionRecord.rule_id == started.started_by_rule,
+                RuleVersionRecord.created_at <= started.created_at)
+                .order_by(RuleVersionRecord.version.desc()).limit(1)).scalar_one_or_none()
+            return starter or found
+        return found
     return None
 
 

@@ -149,17 +149,29 @@ class TokenKeeper:
         if again.version != tokens.version:
             return self._usable(again)  # rotated by someone else after all: not dead
         reason = "QuickBooks no longer accepts autobill's authorization (the refresh token was refused)"
+        raise self.grant_refused(company_id, seen_version=tokens.version, reason=reason, error="invalid_grant",
+                                 intuit_tid=exc.intuit_tid, action="connection.refresh_failed")
+
+    def grant_refused(self, company_id: str, *, seen_version: int, reason: str, error: str = "401_after_refresh",
+                      intuit_tid: str | None = None, action: str = "connection.lost") -> AuthLost | Transient:
+        """Mark the company "needs reconnect" (audited once) unless its tokens moved past ``seen_version``.
+
+        Returns the fault to raise: ``AuthLost``, or, when a reconnect or a sibling's refresh wrote newer
+        tokens meanwhile (the refused ones are no longer in use), a ``Transient`` so the work is simply
+        tried again: parking it would leave it waiting for a company that is still connected.
+        """
         with self.store.database.unit_of_work() as session:
-            # Only if nothing changed since: a reconnect in the meantime wrote a newer version.
             still = select(Connection.company_id).where(Connection.company_id == company_id,
-                                                        Connection.version == tokens.version)
+                                                        Connection.version == seen_version)
             changed = session.execute(
                 update(Company).where(Company.id.in_(still), Company.status == CompanyStatus.CONNECTED.value)
-                .values(status=CompanyStatus.NEEDS_RECONNECT.value, status_reason=reason)).rowcount
+                .values(status=CompanyStatus.NEEDS_RECONNECT.value, status_reason=reason[:255])).rowcount
             if changed:
-                self.audit.append(company_id, "connection.refresh_failed", actor="autobill",
-                                  subject=f"company:{company_id}", session=session,
-                                  details={"error": "invalid_grant", "intuit_tid": exc.intuit_tid,
-                                           "outcome": "needs_reconnect"})
-        raise AuthLost(f"company {company_id} needs to be reconnected: {reason}", qbo_code="invalid_grant",
-                       intuit_tid=exc.intuit_tid)
+                self.audit.append(company_id, action, actor="autobill", subject=f"company:{company_id}",
+                                  session=session, details={"error": error, "reason": reason,
+                                                            "intuit_tid": intuit_tid, "outcome": "needs_reconnect"})
+            elif getattr(session.get(Company, company_id), "status", None) == CompanyStatus.CONNECTED.value:
+                return Transient("the company's tokens changed while QuickBooks refused the old ones; try again",
+                                 outcome_unknown=False, intuit_tid=intuit_tid)
+        return AuthLost(f"company {company_id} needs to be reconnected: {reason}", qbo_code=error,
+                        intuit_tid=intuit_tid)

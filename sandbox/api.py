@@ -88,6 +88,9 @@ def handle(world, req: Request) -> Response:
             if rule is not None and rule.mode == "commit_then_drop":
                 realm.count("faults_injected")
                 return Response(drop=True)
+            if rule is not None and rule.mode == "commit_then_truncate":
+                realm.count("faults_injected")
+                response.body = response.body[: len(response.body) // 2]
         response.headers.extend(_tid(world))
         return response
     finally:

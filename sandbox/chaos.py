@@ -1,11 +1,13 @@
 """Injected faults and latency: per-route rules set through the control API.
 
 A rule ``{"route": "POST invoice", "status": 500, "probability": 0.1, "latency_ms": 0,
-"mode": "error" | "commit_then_drop" | "drop" | "latency", "times": n}`` matches requests by method and
+"mode": "error" | "commit_then_drop" | "commit_then_truncate" | "drop" | "latency", "times": n}`` matches requests by method and
 route name (``invoice``, ``invoice/send``, ``invoice/pdf``, ``query``, ``batch``, ``cdc``, ``token``,
 ``revoke``, ``userinfo``; ``*`` for any; ``POST invoice?operation=void`` narrows to one operation).
 ``commit_then_drop`` performs the request and then closes the connection without answering: the
-reply lost in transit that requestid exists for.
+reply lost in transit that requestid exists for. ``commit_then_truncate`` performs it and answers
+with the first half of the body, framed as complete (a proxy or a cut stream that still ended
+cleanly): a success the client cannot read.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sandbox import faults, jsonio
 from sandbox.clock import qbo_time
 from sandbox.httpserver import Response, json_response
 
-MODES = ("error", "commit_then_drop", "drop", "latency")
+MODES = ("error", "commit_then_drop", "commit_then_truncate", "drop", "latency")
 
 
 @dataclass

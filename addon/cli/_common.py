@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from addon import bootstrap
 from addon.models.companies import Role, User
@@ -23,13 +23,16 @@ def container():
 
 def actor(made, company_id: str, who: str | None) -> str:
     """The audit actor for ``--as``: ``user:<id>`` for a known user with a role that may change the
-    company's configuration (else ``Forbidden``), ``cli:<name>`` for a name autobill does not know."""
+    company's configuration (else ``Forbidden``), ``cli:<name>`` for a name autobill does not know.
+
+    Emails match in any case. Four eyes (``addon.postings.foureyes``) later ties a ``cli:<name>`` to the
+    user that name turns out to be, and treats a bare ``cli`` as nobody known."""
     made.companies.get(company_id)
     if not who or not who.strip():
         return "cli"
     who = who.strip()
     with made.unit_of_work() as session:
-        user = session.execute(select(User).where(or_(User.id == who, User.email == who))
+        user = session.execute(select(User).where(or_(User.id == who, func.lower(User.email) == who.lower()))
                                .order_by(User.created_at)).scalars().first()
     if user is None:
         return f"cli:{who}"

@@ -3,6 +3,7 @@
 from addon.ledger.faults import (
     AuthLost,
     DuplicateDocNumber,
+    Forbidden,
     InvalidGrant,
     LedgerFault,
     ObjectNotFound,
@@ -32,7 +33,7 @@ from addon.ledger.types import (
 
 __all__ = [
     "AuthLost", "InvalidGrant", "ChangeSet", "CompanyInfoRecord", "CustomerRecord", "CustomerSpec", "Deleted",
-    "DuplicateDocNumber", "InvoiceLine", "InvoiceLineSpec", "InvoiceRecord", "InvoiceSpec", "InvoiceUpdate",
+    "DuplicateDocNumber", "Forbidden", "InvoiceLine", "InvoiceLineSpec", "InvoiceRecord", "InvoiceSpec", "InvoiceUpdate",
     "ItemRecord", "ItemSpec", "LedgerFault", "LedgerGateway", "ObjectNotFound", "PaymentApplication",
     "PaymentRecord", "PaymentSpec", "Rejected", "StaleObject", "Throttled", "Transient",
 ]

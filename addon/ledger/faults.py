@@ -54,6 +54,17 @@ class Rejected(LedgerFault):
     code = "rejected"
 
 
+class Forbidden(Rejected):
+    """QuickBooks refused this operation for this connection (HTTP 403, 3100 AuthorizationFailed).
+
+    Intuit: "The URL exists, but it's restricted"; the token is good (a lost grant is a 401), so the
+    company stays connected and only this request is refused, as any rejection is: not retried.
+    https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
+    """
+
+    code = "forbidden"
+
+
 class AuthLost(LedgerFault):
     """The company's authorization is gone: it needs an admin to reconnect it."""
 
@@ -109,6 +120,8 @@ def fault_for_code(code: str | int | None, message: str, detail: str = "", *, in
         return DuplicateDocNumber(text, **kwargs)
     if number == 3001:  # ThrottleExceeded, when it arrives as a JSON fault
         return Throttled(text, retry_after=60.0, **kwargs)
-    if 0 < number < 500 or number in (3100, 3200):  # authentication / authorization failures
+    if number == 3100:  # AuthorizationFailed: this operation is not allowed to this connection
+        return Forbidden(text, **kwargs)
+    if 0 < number < 500 or number == 3200:  # authentication failures: the token is not accepted
         return AuthLost(text, **kwargs)
     return Rejected(text, **kwargs)

@@ -24,5 +24,7 @@ class ParkedJob(Base):
     queue: Mapped[str] = mapped_column(String(50))
     func: Mapped[str] = mapped_column(String(255))
     args: Mapped[str] = mapped_column(Text)  # JSON list of plain ids and values
+    # RQ's retry policy left when it was parked, as JSON {"max": n, "intervals": [seconds, ...]}; None: none.
+    retry: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(255))
     parked_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,7 +2,7 @@
 
 Who may: a user with the bookkeeper role (or admin) for the company. Credits (a negative line or
 total) need an approver other than the person who last changed the rule that drafted them (four
-eyes); that person is found through ``set_rule_author_provider``. Every action is audited with who
+eyes, ``addon.postings.foureyes``); that person is found through ``set_rule_author_provider``. Every action is audited with who
 did it. Approvals work from the stored draft; an edit replaces it (the original is kept) and is
 re-verified: QuickBooks' totals are compared again before anything is sent.
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from addon.clock import utcnow
 from addon.errors import NotFound
 from addon.models.companies import Role, User
 from addon.models.postings import Posting, PostingState
+from addon.postings.foureyes import four_eyes_refusal
 from addon.postings.pipeline import finish, follow_up, subject
 from addon.postings.store import get_posting, reasons_of
 
@@ -49,11 +50,6 @@ class Reviewer:
     def actor(self) -> str:
         return f"user:{self.user_id}"
 
-    def is_(self, who: str | None) -> bool:
-        """True when ``who`` (as stored by another part of autobill) names this person."""
-        if not who:
-            return False
-        return who in (self.actor, self.user_id) or (self.email is not None and who.lower() == self.email.lower())
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ class ReviewResult:
 def reviewer(container, company_id: str, who: str) -> Reviewer:
     """The user named by id or email, if their role lets them review this company's postings."""
     with container.unit_of_work() as session:
-        user = session.execute(select(User).where(or_(User.id == who, User.email == who))
+        user = session.execute(select(User).where(or_(User.id == who, func.lower(User.email) == who.lower()))
                                .order_by(User.created_at)).scalars().first()
     if user is None:
         raise NotFound(f"no user {who!r} (a person signs in with Intuit once before they can review)")
@@ -94,10 +90,9 @@ def approve_one(container, company_id: str, posting_id: int, person: Reviewer) -
         if PostingState(p.state) not in APPROVABLE:
             return ReviewResult(p.id, False, p.state, f"posting {p.id} is {p.state}, not held: nothing to approve")
         if p.has_credit:
-            author = _rule_author(session, p)
-            if person.is_(author):
-                return ReviewResult(p.id, False, p.state, f"posting {p.id} takes money off (a credit): it needs an "
-                                    "approver other than the person who last changed its rule")
+            refusal = four_eyes_refusal(session, p, person, _rule_author(session, p))
+            if refusal is not None:
+                return ReviewResult(p.id, False, p.state, f"posting {p.id} takes money off (a credit): {refusal}")
         p.approved_by, p.approved_at, p.updated_at = person.actor, now, now
         container.audit.append(company_id, "posting.approved", actor=person.actor, subject=subject(p),
                                session=session, details={"by": person.actor, "email": person.email, "at": now,

@@ -2,7 +2,9 @@
 
 Every call gets the stored access token from the ``TokenKeeper`` (refreshing single-flight when
 it is about to expire), goes through the company's budget, and maps QuickBooks' answers to typed
-records and its errors to the fault vocabulary. A 401 triggers one refresh and one retry.
+records and its errors to the fault vocabulary. A 401 triggers one refresh and one retry; a 401 for
+the token just refreshed marks the company "needs reconnect" with the reason, so its work waits
+for an admin instead of being retried against a dead grant.
 https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice
 """
 
@@ -34,10 +36,13 @@ from addon.ledger.types import (
     PaymentSpec,
 )
 from addon.quickbooks import mapping
-from addon.quickbooks.client import BearerSession, MeteredQuickBooks
+from addon.quickbooks.client import BearerSession, MeteredQuickBooks, unreadable_answer
 from addon.tokens import TokenKeeper
 
 MAX_BATCH_REQUEST_ID = 36  # QuickBooks' limit for a batch call's requestid
+# python-quickbooks' own code (a plain QuickbooksException, not a Fault's SevereException) for a body
+# that is not JSON or a non-200 without a Fault.
+PYTHON_QUICKBOOKS_UNREADABLE = 10000
 
 
 def _dumps(body: dict) -> str:
@@ -66,25 +71,36 @@ class QuickBooksLedgerGateway(LedgerGateway):
 
     def _call(self, fn: Callable[[MeteredQuickBooks], dict]) -> dict:
         tokens = self.tokens.current(self.company_id)
-        for attempt in (1, 2):
+        refreshed = False
+        while True:
             self._qb.access_token = tokens.access_token
             try:
                 return fn(self._qb)
-            except AuthorizationException as exc:
-                if exc.error_code == 401 and attempt == 1:
-                    # The token may have expired early or been revoked: refresh once (single-flight), retry once.
-                    tokens = self.tokens.refresh(self.company_id, seen_version=tokens.version)
-                    continue
-                raise AuthLost("QuickBooks does not accept this company's authorization: reconnect it",
-                               qbo_code=str(exc.error_code), intuit_tid=self.intuit_tid) from None
-            except SevereException as exc:
-                if exc.error_code == 10000:  # python-quickbooks' own code for an unreadable answer
-                    raise Transient("QuickBooks sent an answer that could not be read",
-                                    intuit_tid=self.intuit_tid) from None
-                raise fault_for_code(exc.error_code, exc.message, exc.detail, intuit_tid=self.intuit_tid) from None
             except QuickbooksException as exc:
-                raise fault_for_code(exc.error_code, exc.message, exc.detail, intuit_tid=self.intuit_tid) from None
-        raise AssertionError("unreachable")
+                fault = self._fault(exc)
+            if not isinstance(fault, AuthLost):
+                raise fault
+            if refreshed:
+                # The access token stored a moment ago is refused too: the grant itself no longer works.
+                raise self.tokens.grant_refused(
+                    self.company_id, seen_version=tokens.version, intuit_tid=self.intuit_tid,
+                    reason=f"QuickBooks refused a freshly refreshed access token ({fault.qbo_code or 401}): "
+                           "the authorization no longer works")
+            # The token may have expired early or been revoked: refresh once (single-flight), retry once.
+            tokens = self.tokens.refresh(self.company_id, seen_version=tokens.version)
+            refreshed = True
+
+    def _fault(self, exc: QuickbooksException) -> LedgerFault:
+        """The fault for what python-quickbooks raised (its message may quote the body: never passed on)."""
+        tid = self.intuit_tid
+        if isinstance(exc, AuthorizationException):  # HTTP 401, or a Fault code under 500
+            return AuthLost("QuickBooks does not accept this company's authorization", qbo_code=str(exc.error_code),
+                            intuit_tid=tid)
+        if type(exc) is QuickbooksException and exc.error_code == PYTHON_QUICKBOOKS_UNREADABLE:
+            return unreadable_answer(self._qb.last_status, tid)
+        if isinstance(exc, SevereException) and exc.error_code == 10000:  # Intuit's "application error" Fault
+            return Transient("QuickBooks had an application error (10000)", intuit_tid=tid)
+        return fault_for_code(exc.error_code, exc.message, exc.detail, intuit_tid=tid)
 
     def _url(self, path: str) -> str:
         return f"{self._qb.api_url}/company/{self.realm_id}/{path}"

@@ -16,3 +16,17 @@ def create_invoice(company_id: str, request_id: str, amount: str = "5437.50") ->
     line = InvoiceLineSpec(amount=Decimal(amount), description="37.5 hours at 145.00", item_id=item.id)
     return ledger.create_invoice(InvoiceSpec(customer.id, (line,), private_note=f"autobill:{request_id}"),
                                  request_id=request_id).id
+
+
+def hold_a_slot(company_id: str, label: str, seconds: float = 0.8) -> str:
+    """Run ``seconds`` while counting, in Redis, how many of the company's jobs run at the same time."""
+    import time
+
+    redis = bootstrap.current().redis
+    running = redis.incr(f"test:running:{company_id}")
+    redis.rpush(f"test:seen:{company_id}", running)
+    try:
+        time.sleep(seconds)
+    finally:
+        redis.decr(f"test:running:{company_id}")
+    return label

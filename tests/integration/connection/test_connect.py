@@ -114,3 +114,56 @@ def test_a_revoked_grant_pauses_work_which_resumes_after_reconnect_without_loss_
     assert emulator.control.counters(company.realm_id)["throttled"] == 0
     actions = [r.action for r in container.audit.records(company.id)]
     assert actions == ["company.connected", "connection.refresh_failed", "company.reconnected"]
+
+
+@pytest.fixture
+def pg_container(tmp_path, postgres_database_url, redis_url, emulator):
+    made = emulator_container(tmp_path, postgres_database_url, redis_url, emulator)
+    bootstrap.set_current(made)
+    yield made
+    bootstrap.set_current(None)
+    _close(made)
+
+
+def test_two_people_completing_a_connect_for_the_same_new_realm_at_once_get_one_company(
+        pg_container, emulator, monkeypatch):
+    import threading
+
+    import addon.connect
+
+    container = pg_container
+    realm = emulator.control.create_realm("Northwind IT", seed="empty")
+    both_looked = threading.Barrier(2, timeout=20)
+    looked = threading.local()
+    real_find = addon.connect.find_by_realm
+
+    def find_then_wait(session, environment, realm_id):
+        found = real_find(session, environment, realm_id)
+        if not getattr(looked, "once", False):  # the first look of each: neither has written yet
+            looked.once = True
+            both_looked.wait()
+        return found
+
+    monkeypatch.setattr(addon.connect, "find_by_realm", find_then_wait)
+    results, errors = {}, []
+
+    def connect(email):
+        try:
+            results[email] = connect_with_emulator(container, realm_id=realm, email=email)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    people = [threading.Thread(target=connect, args=(e,)) for e in ("nora@northwind.example", "sam@northwind.example")]
+    for person in people:
+        person.start()
+    for person in people:
+        person.join(60)
+    assert errors == []
+    nora, sam = results["nora@northwind.example"], results["sam@northwind.example"]
+    assert nora.company.id == sam.company.id and sorted([nora.created, sam.created]) == [False, True]
+    assert [c.realm_id for c in container.companies.list()] == [realm]
+    company_id = nora.company.id
+    assert {container.companies.role_of(r.user.id, company_id) for r in (nora, sam)} == {Role.ADMIN}
+    actions = sorted(r.action for r in container.audit.records(company_id))
+    assert actions == ["company.connected", "company.tokens_renewed"] and container.audit.verify(company_id).ok
+    assert container.ledger(company_id).company_info().name == "Northwind IT"  # the stored tokens work

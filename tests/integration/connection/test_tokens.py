@@ -125,3 +125,19 @@ def test_a_refused_refresh_token_marks_the_company_needs_reconnect_and_audits_it
     with pytest.raises(AuthLost):
         keeper.current(company.id)  # no more refresh attempts while it needs reconnecting
     assert oauth.refreshes == 1
+
+
+def test_a_grant_refused_after_newer_tokens_were_stored_leaves_the_company_connected_and_asks_for_a_retry(
+        keeper, store, company, oauth, container):
+    from addon.ledger import Transient
+
+    seen = store.load(company.id).version
+    keeper.refresh(company.id, seen_version=seen)  # a sibling stored newer tokens meanwhile
+    fault = keeper.grant_refused(company.id, seen_version=seen, reason="QuickBooks refused the old token")
+    assert isinstance(fault, Transient) and fault.retryable
+    assert container.companies.get(company.id).status == "connected"
+    assert [r.action for r in container.audit.records(company.id)] == []
+    fault = keeper.grant_refused(company.id, seen_version=seen + 1, reason="QuickBooks refused the new one too")
+    assert isinstance(fault, AuthLost) and container.companies.get(company.id).status == "needs_reconnect"
+    assert [r.action for r in container.audit.records(company.id)] == ["connection.lost"]
+    assert container.companies.get(company.id).status_reason == "QuickBooks refused the new one too"

@@ -159,3 +159,33 @@ def test_intuits_disconnect_url_disconnects_only_when_intuit_really_refuses_the_
     assert page.status_code == 200 and "disconnected" in page.get_data(as_text=True)
     assert container.companies.get(company_id).status == "disconnected"
     assert container.audit.records(company_id)[-1].actor == "intuit"
+
+
+def test_connecting_asks_intuit_for_accounting_and_openid_and_signing_in_for_openid_only(app):
+    from urllib.parse import parse_qs
+
+    client = app.test_client()
+    connect = parse_qs(urlparse(client.get("/qbo/connect").headers["Location"]).query)
+    assert connect["scope"] == ["com.intuit.quickbooks.accounting openid email profile"]
+    assert connect["response_type"] == ["code"] and connect["state"][0]
+    sign_in = parse_qs(urlparse(client.get("/signin").headers["Location"]).query)
+    assert sign_in["scope"] == ["openid email profile"]
+
+
+def test_the_company_page_tells_the_admin_why_the_company_needs_reconnecting(app, container, emulator):
+    from addon.ledger import AuthLost
+
+    client = app.test_client()
+    company_id = _company_id(through_intuit(client, "/qbo/connect", email="nora@northwind.example",
+                                            company_name="Northwind IT"))
+    realm = container.companies.get(company_id).realm_id
+    emulator.control.fault(realm, "GET companyinfo", status=401, times=2)  # even the refreshed token is refused
+    with pytest.raises(AuthLost):
+        container.ledger(company_id).company_info()
+    page = client.get(f"/companies/{company_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Needs reconnecting: QuickBooks refused a freshly refreshed access token" in text
+    assert "the authorization no longer works" in text and "paused, not lost" in text
+    assert "Reconnect to QuickBooks" in text and "Disconnect from QuickBooks" not in text
+    assert "connection.lost" in text
+    assert not any(token in text for token in emulator.control.issued_tokens())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -206,3 +207,51 @@ def test_usage_events_need_no_customer_mapping_but_a_won_deal_waits_for_its_cust
     usage, deal = store_events(container, company.id, [time_logged(), deal_won()])
     assert _row(container, usage).status == "ready"
     assert _row(container, deal).status == "waiting_mapping"
+
+
+def _actions(container, company, prefix="event."):
+    return [(r.action, r.subject) for r in container.audit.records(company.id) if r.action.startswith(prefix)]
+
+
+def test_an_ignored_or_failed_event_is_audited_once_and_a_handlers_own_record_is_not_doubled(
+        container, company, handlers):
+    handlers(EventKind.PERIOD_CLOSED, lambda c, s, r, e: Outcome.ignored("the agreement ended"))
+    ignored = _raise(container, company)
+    run_event(container, ignored, now=NOW)
+    run_event(container, ignored, now=NOW)  # closed: a second run records nothing
+
+    def explains_itself(c, session, row, event):
+        c.audit.append(row.company_id, "event.ignored", actor="worker", subject=f"event:{row.id}", session=session,
+                       details={"reason": "no rule matched"})
+        return Outcome.ignored("no rule matched")
+
+    handlers(EventKind.PERIOD_CLOSED, explains_itself)
+    explained = _raise(container, company, period_closed(agreement_id="agr-contoso"))
+    run_event(container, explained, now=NOW)
+
+    def refuse(c, session, row, event):
+        raise AutobillError("the agreement has no customer", retryable=False)
+
+    handlers(EventKind.PERIOD_CLOSED, refuse)
+    failed = _raise(container, company, period_closed(agreement_id="agr-fabrikam"))
+    run_event(container, failed, now=NOW)
+    run_event(container, failed, now=NOW)
+    assert _actions(container, company) == [("event.ignored", f"event:{ignored}"),
+                                            ("event.ignored", f"event:{explained}"),
+                                            ("event.failed", f"event:{failed}")]
+    details = json.loads(container.audit.records(company.id)[-1].details)
+    assert details["reason"] == "handler failed: the agreement has no customer" and details["kind"] == "period_closed"
+
+
+def test_a_won_deals_customer_mapping_is_audited_once_however_often_its_job_runs(container, company, ledger):
+    from tests.integration.intake.helpers import deal_won
+
+    [deal] = store_events(container, company.id, [deal_won()])
+    eventflow.enqueue_events(container, [deal])
+    run_jobs(container)
+    run_event(container, deal, now=NOW)
+    [mapped] = [r for r in container.audit.records(company.id) if r.action == "event.mapped"]
+    assert mapped.subject == f"event:{deal}"
+    details = json.loads(mapped.details)
+    assert details["customer_id"] == _row(container, deal).qbo_customer_id is not None
+    assert details["source_customer_id"] == "cust-7" and details["reason"] is None

@@ -191,3 +191,53 @@ def test_a_web_process_remembers_an_endpoint_briefly_and_sees_another_processs_c
     time.sleep(0.25)
     assert web.resolve("stripe", token).secret == "whsec_new"
     assert web.resolve("generic", token) is None and web.resolve("stripe", "not-a-token") is None
+
+
+def _audit(container, company_id, *actions):
+    return [r for r in container.audit.records(company_id) if r.action in actions]
+
+
+def test_each_delivery_is_audited_once_when_processed_with_its_outcome_and_never_its_body_or_secret(
+        container, client, endpoint, ledger):
+    path, secret, info = endpoint
+    for _ in range(3):
+        assert post_signed(client, path, DEAL_WON, secret).status_code == 200
+    assert post_signed(client, path, {"id": "ping-1", "events": []}, secret).status_code == 200
+    assert post_signed(client, path, b"\xff\xfe not utf-8", secret).status_code == 200
+    assert _audit(container, info.company_id, "delivery.received") == []  # nothing on the request path
+    run_jobs(container)
+    post_signed(client, path, DEAL_WON, secret)  # a redelivery after processing
+    run_jobs(container)
+    for delivery in inbox.deliveries(container, info.company_id):
+        inbox.run_delivery(container, delivery.id)  # a second run of each job changes nothing
+    records = _audit(container, info.company_id, "delivery.received")
+    outcomes = sorted((json.loads(r.details)["dedupe_key"], json.loads(r.details)["outcome"]) for r in records)
+    assert outcomes == [("delivery-1", "processed"), ("ping-1", "ignored"), (outcomes[2][0], "unparseable")]
+    assert outcomes[2][0].startswith("sha256:")
+    processed = next(json.loads(r.details) for r in records if json.loads(r.details)["dedupe_key"] == "delivery-1")
+    stored = next(d for d in inbox.deliveries(container, info.company_id) if d.dedupe_key == "delivery-1")
+    assert records[0].subject.startswith("delivery:dl_") and processed["events"] == 1
+    assert processed["received_at"] == str(stored.received_at) and len(processed["new_event_ids"]) == 1
+    ignored = next(json.loads(r.details) for r in records if json.loads(r.details)["dedupe_key"] == "ping-1")
+    assert ignored["reason"] == "the delivery carries no events (a ping)"
+    text = " ".join(r.details for r in container.audit.records(info.company_id))
+    assert secret not in text and "18500" not in text and "autobill-signature" not in text.lower()
+    [mapped] = _audit(container, info.company_id, "event.mapped")
+    assert json.loads(mapped.details)["source_customer_id"] == "cust-7"
+    assert json.loads(mapped.details)["customer_id"] == ledger.find_customer("Northwind IT").id
+    assert container.audit.verify(info.company_id).ok
+
+
+def test_a_replayed_delivery_is_audited_as_replayed_and_reread_never_received_twice(
+        container, client, endpoint, ledger):
+    path, secret, info = endpoint
+    post_signed(client, path, DEAL_WON, secret)
+    run_jobs(container)
+    delivery_id = only_delivery(container).id
+    inbox.replay(container, info.company_id, delivery_id, actor="user:us_ann")
+    run_jobs(container)
+    actions = [r.action for r in container.audit.records(info.company_id)
+               if r.action.startswith(("delivery.", "event.mapped"))]
+    assert actions == ["delivery.received", "event.mapped", "delivery.replayed", "delivery.reread"]
+    reread = _audit(container, info.company_id, "delivery.reread")[0]
+    assert json.loads(reread.details)["outcome"] == "processed" and json.loads(reread.details)["new_event_ids"] == []

@@ -160,6 +160,17 @@ def test_signed_deliveries_over_http_become_exactly_one_invoice_each_with_one_em
     assert sum(1 for i in emulator.control.objects(realm, "Invoice") if "autobill:" in (i.get("PrivateNote") or "")) == 2
     report = container.audit.verify(company_id)
     assert report.ok, report.problem
-    actions = [r.action for r in container.audit.records(company_id)]
-    for action in ("draft.made", "invoice.created", "totals.compared", "email.sent"):
+    records = container.audit.records(company_id)
+    actions = [r.action for r in records]
+    for action in ("delivery.received", "event.mapped", "draft.made", "invoice.created", "totals.compared",
+                   "email.sent"):
         assert action in actions
+    # One record per delivery stored (the generic one sent three times is one delivery) and every event
+    # mapped to its QuickBooks customer once, before anything is drafted from it.
+    received = [json.loads(r.details) for r in records if r.action == "delivery.received"]
+    assert sorted(d["outcome"] for d in received) == ["processed"] * 4
+    assert len({r.subject for r in records if r.action == "delivery.received"}) == 4
+    mapped = [r.subject for r in records if r.action == "event.mapped"]
+    assert len(mapped) == len(set(mapped)) == 4
+    assert actions.index("delivery.received") < actions.index("event.mapped") < actions.index("draft.made")
+    assert not any(HUBSPOT_SECRET in r.details or generic.generated_secret in r.details for r in records)

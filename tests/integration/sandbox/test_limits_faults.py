@@ -116,6 +116,15 @@ def test_a_reply_lost_after_commit_is_recovered_by_retrying_with_the_same_reques
     assert len(company.emulator.control.objects(company.realm_id, "Invoice")) == 1
 
 
+def test_a_truncated_reply_after_commit_is_a_complete_200_nobody_can_read(company):
+    company.emulator.control.fault(company.realm_id, "POST invoice", mode="commit_then_truncate", times=1)
+    answer = company.raw("POST", "invoice", params={"requestid": "key-2"}, json=NEW_INVOICE)
+    assert answer.status_code == 200 and answer.text.startswith('{"Invoice"')
+    with pytest.raises(ValueError):
+        answer.json()
+    assert len(company.emulator.control.objects(company.realm_id, "Invoice")) == 1  # it did commit
+
+
 def test_a_dropped_request_does_nothing(company):
     company.emulator.control.fault(company.realm_id, "POST invoice", mode="drop", times=1)
     with pytest.raises(requests.ConnectionError):

@@ -12,6 +12,7 @@ import requests
 from addon.ledger import (
     AuthLost,
     DuplicateDocNumber,
+    Forbidden,
     ObjectNotFound,
     Rejected,
     StaleObject,
@@ -78,6 +79,10 @@ class FakeTokens:
         self.version = seen_version + 1
         return self.current(company_id)
 
+    def grant_refused(self, company_id, *, seen_version, reason, intuit_tid=None, **kwargs):
+        self.refused = (seen_version, reason, intuit_tid)
+        return AuthLost(f"company {company_id} needs to be reconnected: {reason}", qbo_code="401_after_refresh")
+
 
 def _gateway(*answers):
     session, budget, tokens = CannedSession(*answers), FakeBudget(), FakeTokens()
@@ -105,11 +110,13 @@ def test_a_401_refreshes_once_and_retries_with_the_new_token():
     assert tokens.refreshes == 1 and session.sent[1]["headers"]["Authorization"] == "Bearer AT-2"
 
 
-def test_a_second_401_in_a_row_is_auth_lost():
-    gateway, _, _, tokens = _gateway(_response(401, "{}"), _response(401, "{}"))
-    with pytest.raises(AuthLost):
+def test_a_401_for_the_token_just_refreshed_reports_the_grant_refused_with_a_reason():
+    gateway, session, _, tokens = _gateway(_response(401, "{}"), _response(401, "{}"))
+    with pytest.raises(AuthLost, match="needs to be reconnected"):
         gateway.company_info()
-    assert tokens.refreshes == 1
+    assert tokens.refreshes == 1 and len(session.sent) == 2
+    version, reason, tid = tokens.refused
+    assert version == 2 and "freshly refreshed access token" in reason and tid == "tid-401"
 
 
 def test_a_429_with_its_xml_body_is_throttled_and_pauses_the_company():
@@ -132,10 +139,75 @@ def test_5xx_and_network_trouble_are_transient(answer, unknown):
     assert caught.value.retryable and caught.value.outcome_unknown is unknown
 
 
-def test_a_403_is_auth_lost():
-    gateway, *_ = _gateway(_response(403, '{"Fault":{"Error":[{"Message":"AuthorizationFailed","code":"3100"}]}}'))
-    with pytest.raises(AuthLost):
+FORBIDDEN_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><IntuitResponse><Fault type="SERVICE">'
+                 '<Error code="3100"><Message>message=AuthorizationFailed; errorCode=003100; statusCode=403</Message>'
+                 '<Detail>The access token does not have sufficient scope</Detail></Error></Fault></IntuitResponse>')
+
+
+@pytest.mark.parametrize("answer, shown", [
+    (_response(403, FORBIDDEN_XML, "application/xml"), "The access token does not have sufficient scope"),
+    (_response(403, '{"fault":{"error":[{"message":"message=AuthorizationFailed; errorCode=003100; '
+                    'statusCode=403","detail":null,"code":"3100"}],"type":"SERVICE"}}'), "errorCode=003100"),
+    (_response(403, "<html>Forbidden</html>", "text/html"), "(403)"),
+])
+def test_a_403_is_a_refusal_of_this_operation_not_a_lost_connection(answer, shown):
+    gateway, session, _, tokens = _gateway(answer)
+    with pytest.raises(Forbidden) as caught:
         gateway.company_info()
+    assert isinstance(caught.value, Rejected) and not isinstance(caught.value, AuthLost)
+    assert not caught.value.retryable and shown in caught.value.message and caught.value.qbo_code == "3100"
+    assert tokens.refreshes == 0 and len(session.sent) == 1 and not hasattr(tokens, "refused")
+
+
+INVOICE = json.dumps({"Invoice": {"Id": "130", "SyncToken": "0", "CustomerRef": {"value": "1"}, "TotalAmt": "5437.50",
+                                  "Line": []}, "time": "x"})
+
+
+def _create(gateway):
+    from decimal import Decimal
+
+    from addon.ledger import InvoiceLineSpec, InvoiceSpec
+
+    spec = InvoiceSpec("1", (InvoiceLineSpec(amount=Decimal("5437.50"), description="37.5 hours at 145.00"),))
+    return gateway.create_invoice(spec, request_id="ab1" + "0" * 33)
+
+
+@pytest.mark.parametrize("answer", [
+    _response(200, INVOICE[: len(INVOICE) // 2]),  # the connection dropped mid-body
+    _response(200, "<html>Service temporarily unavailable</html>", "text/html"),
+    _response(404, "<html><body><h1>404 Not Found</h1></body></html>", "text/html"),
+    _response(408, "<html><body><h1>408 Request Time-out</h1></body></html>", "text/html"),
+    _response(404, '{"message": "no route"}'),  # JSON, but no QuickBooks Fault in it
+])
+def test_an_answer_without_a_quickbooks_error_that_cannot_be_read_is_transient_and_its_outcome_unknown(answer):
+    gateway, *_ = _gateway(answer)
+    with pytest.raises(Transient) as caught:
+        _create(gateway)
+    assert caught.value.retryable and caught.value.outcome_unknown
+    assert str(answer.status_code) in caught.value.message and "Northwind" not in caught.value.message
+    assert "5437" not in caught.value.message and "<html>" not in caught.value.message  # the body stays out
+
+
+def test_other_statuses_without_a_quickbooks_error_are_rejected_and_a_readable_200_still_works():
+    gateway, *_ = _gateway(_response(413, "<html>Request Entity Too Large</html>", "text/html"))
+    with pytest.raises(Rejected) as caught:
+        _create(gateway)
+    assert not caught.value.retryable and "HTTP 413" in caught.value.message and caught.value.qbo_code == "http_413"
+    gateway, *_ = _gateway(_response(200, INVOICE))
+    assert _create(gateway).id == "130"
+
+
+def test_intuits_own_application_error_fault_is_transient_and_3100_in_a_fault_is_a_refusal():
+    body = json.dumps({"Fault": {"Error": [{"Message": "An application error has occurred", "Detail": "d",
+                                            "code": "10000"}], "type": "SystemFault"}})
+    gateway, *_ = _gateway(_response(400, body))
+    with pytest.raises(Transient):
+        gateway.read_invoice("130")
+    body = json.dumps({"Fault": {"Error": [{"Message": "AuthorizationFailed", "Detail": "no access",
+                                            "code": "3100"}], "type": "AuthorizationFault"}})
+    gateway, *_ = _gateway(_response(400, body))
+    with pytest.raises(Forbidden):
+        gateway.read_invoice("130")
 
 
 @pytest.mark.parametrize("code, fault", [("610", ObjectNotFound), ("5010", StaleObject), ("6140", DuplicateDocNumber),

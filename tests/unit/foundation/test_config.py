@@ -75,8 +75,16 @@ def test_a_malformed_encryption_key_is_named_by_position_without_echoing_it():
     ("DATABASE_URL", "not a url", "DATABASE_URL is malformed"),
     ("REDIS_URL", "localhost:6379", "REDIS_URL is malformed"),
     ("QBO_API_BASE_URL", "quickbooks.api.intuit.com/v3", "QBO_API_BASE_URL must be an http"),
+    ("QBO_API_BASE_URL", "https://quickbooks.api.intuit.com", "QBO_API_BASE_URL must be an http.* ending in /v3"),
+    ("QBO_API_BASE_URL", "https://quickbooks.api.intuit.com/v3/company", "ending in /v3"),
     ("QBO_REQUESTS_PER_MINUTE", "0", "QBO_REQUESTS_PER_MINUTE is malformed: must be at least 1"),
 ])
 def test_production_mode_names_a_malformed_setting(name, value, message):
     with pytest.raises(ConfigError, match=message):
         load_settings({**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize("value", ["https://quickbooks.api.intuit.com/v3", "http://127.0.0.1:8765/v3/"])
+def test_an_api_base_ending_in_v3_is_taken_with_or_without_its_trailing_slash(value):
+    settings = load_settings({**PRODUCTION, "QBO_API_BASE_URL": value})
+    assert settings.qbo_api_url == value.rstrip("/")
