@@ -1,4 +1,4 @@
-"""The secret-leak plugin (tests/leakcheck.py) fails a session whose child process logged a token.
+"""The secret-leak plugin (tests/leakcheck.py) fails a session whose child processes logged a token.
 
 The inner sessions run in a subprocess (``runpytest_subprocess``): the plugin keeps its findings in
 module state, and a token planted in-process would fail this very session.
@@ -16,15 +16,17 @@ from tests import leakcheck
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).parents[2]
-TOKEN = "AB11" + "7" * 10 + "kTqWzXbYvUaSrPoNmLkJ"
-ACCESS = "eyJ" + "x" * 40
+# Shaped like the emulator's refresh tokens and access tokens; one per place a child process can write.
+IN_FILE = "AB11F1" + "7" * 10 + "kTqWzXbYvUaSrPoN"
+IN_WATCHED = "AB11W2" + "8" * 10 + "mLkJhGfDsAqWeRtY"
+IN_STDERR = "eyJS3x" + "x" * 40
 
 
 def test_the_check_finds_a_token_alone_or_glued_inside_a_longer_run_and_nothing_else():
-    lines = [f"refresh_token={TOKEN}&grant_type=refresh_token", f"Bearer-{ACCESS}-tail", "nothing here"]
-    assert leakcheck.leaks_in(lines, {TOKEN, ACCESS, "AB11neverissuedneverissued"}) == sorted([TOKEN, ACCESS])
-    assert leakcheck.leaks_in(["a job id 0123456789abcdef0123456789abcdef"], {TOKEN}) == []
-    assert leakcheck.leaks_in([TOKEN[:-1]], {TOKEN}) == []
+    lines = [f"refresh_token={IN_FILE}&grant_type=refresh_token", f"Bearer-{IN_STDERR}-tail", "nothing here"]
+    assert leakcheck.leaks_in(lines, {IN_FILE, IN_STDERR, IN_WATCHED}) == sorted([IN_FILE, IN_STDERR])
+    assert leakcheck.leaks_in(["a job id 0123456789abcdef0123456789abcdef"], {IN_FILE}) == []
+    assert leakcheck.leaks_in([IN_FILE[:-1]], {IN_FILE}) == []
 
 
 INNER = '''
@@ -33,52 +35,55 @@ import sys
 
 from tests import leakcheck
 
-TOKEN = {token!r}
-
 
 def child(code, **kwargs):
     subprocess.run([sys.executable, "-c", code], check=True, **kwargs)
 
 
-def test_a_child_process_writes_its_log_file(tmp_path):
-    leakcheck.remember([TOKEN])
+def test_a_child_process_writes_its_log_file_under_tmp_path(tmp_path):
+    leakcheck.remember([{in_file!r}])
     with (tmp_path / "worker.log").open("w") as log:
-        child(f"print('refreshed with {{TOKEN}}')" if {leak_file} else "print('refreshed')", stdout=log)
+        child("print('refreshed with ' + {file_text!r})", stdout=log)
 
 
-def test_a_child_process_writes_a_log_file_outside_tmp_path(tmp_path_factory):
+def test_a_child_process_writes_a_file_the_test_watches(tmp_path_factory):
+    leakcheck.remember([{in_watched!r}])
     target = tmp_path_factory.mktemp("elsewhere") / "scheduler.txt"
     leakcheck.watch(target)
-    target.write_text(TOKEN if {leak_watched} else "quiet")
+    child(f"open({{str(target)!r}}, 'w').write({watched_text!r})")
 
 
 def test_a_child_process_without_a_log_file_writes_to_the_captured_stderr():
-    child(f"import sys; sys.stderr.write('grant {{TOKEN}}')" if {leak_stderr} else "pass")
+    leakcheck.remember([{in_stderr!r}])
+    child("import sys; sys.stderr.write('grant ' + {stderr_text!r})")
 '''
 
 
-def _run(pytester, **leaks):
-    pytester.makepyfile(test_inner=INNER.format(token=TOKEN, leak_file=leaks.get("file", False),
-                                                leak_watched=leaks.get("watched", False),
-                                                leak_stderr=leaks.get("stderr", False)))
-    return pytester.runpytest_subprocess("-p", "tests.leakcheck", "-p", "no:cacheprovider", "-q")
-
-
 @pytest.fixture
-def pythonpath(monkeypatch):
-    """The inner session imports tests.leakcheck from this checkout."""
+def inner(pytester, monkeypatch):
+    """Runs an inner session whose three children write the given texts; its result."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
+    def run(file_text: str, watched_text: str, stderr_text: str):
+        pytester.makepyfile(test_inner=INNER.format(in_file=IN_FILE, in_watched=IN_WATCHED, in_stderr=IN_STDERR,
+                                                    file_text=file_text, watched_text=watched_text,
+                                                    stderr_text=stderr_text))
+        return pytester.runpytest_subprocess("-p", "tests.leakcheck", "-p", "no:cacheprovider", "-q")
 
-@pytest.mark.parametrize("where", ["file", "watched", "stderr"])
-def test_a_session_fails_when_a_child_process_logged_an_issued_token(pytester, pythonpath, where):
-    result = _run(pytester, **{where: True})
+    return run
+
+
+def test_a_session_fails_when_child_processes_logged_issued_tokens_in_a_file_a_watched_file_or_stderr(inner):
+    result = inner(IN_FILE, IN_WATCHED, IN_STDERR)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines([f"SECRET LEAK: 1 token(s) issued by the emulator appear*(starting {TOKEN[:6]}...)",
-                                 "3 passed*"])
+    [line] = [line for line in result.stdout.lines if line.startswith("SECRET LEAK")]
+    assert line.startswith("SECRET LEAK: 3 token(s) issued by the emulator appear")
+    assert all(token[:6] in line for token in (IN_FILE, IN_WATCHED, IN_STDERR))
+    assert IN_FILE not in line  # the report names a token by its first characters only
+    result.stdout.fnmatch_lines(["3 passed*"])
 
 
-def test_a_session_whose_children_logged_no_token_passes(pytester, pythonpath):
-    result = _run(pytester)
+def test_a_session_whose_children_logged_no_issued_token_passes(inner):
+    result = inner("quiet", "nothing to see", "no secrets here")
     assert result.ret == pytest.ExitCode.OK
     assert "SECRET LEAK" not in result.stdout.str()
