@@ -95,6 +95,13 @@ def parse_backfill(lines: Iterable[str | bytes]) -> Iterator[BackfillLine]:
         if not raw.strip():
             continue
         try:
-            yield BackfillLine(number, event=event_from_json(load_json(raw), f"line {number}"))
+            value = load_json(raw)
+        except PayloadError as exc:
+            # load_json speaks of a body; here it is one line, numbered by the caller ("line 5: not JSON ...")
+            yield BackfillLine(number, error=exc.message.removeprefix("body is ").replace(" at line 1 column ",
+                                                                                      " at column "))
+            continue
+        try:
+            yield BackfillLine(number, event=event_from_json(value, "event"))
         except PayloadError as exc:
             yield BackfillLine(number, error=exc.message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from addon import frontdoor
 
@@ -11,12 +12,24 @@ bp = Blueprint("hooks", __name__)
 
 
 def _read_body(limit: int) -> bytes | None:
-    """The raw body, or None when it is longer than ``limit`` bytes (chunked bodies are cut off there)."""
+    """The raw body, or None when it is longer than ``limit`` bytes (a chunked body is read until it is).
+
+    ``request.stream`` caps a body without Content-Length (chunked) at ``MAX_CONTENT_LENGTH`` and reads
+    the same for a body of exactly the limit and one of 5 MiB, so the body is read from a stream that
+    allows one byte more: reaching that byte means too large. Reads may come back short; loop to the end.
+    """
     try:
-        data = request.stream.read(limit + 1)
+        stream = get_input_stream(request.environ, max_content_length=limit + 1)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = stream.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     except RequestEntityTooLarge:
         return None
-    return None if len(data) > limit else data
+    return None if size > limit else b"".join(chunks)
 
 
 @bp.post("/hooks/<source>/<token>")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from addon import inbox
+from addon import inbox, tick
 from addon.clock import utcnow
 from addon.models.events import EventRecord
 from addon.models.inbox import Delivery, Endpoint
@@ -93,6 +93,28 @@ def test_redis_flushed_between_accept_and_process_loses_nothing_the_sweeper_reco
     assert run_jobs(container) == 0
     later = utcnow() + timedelta(seconds=container.settings.sweep_grace + 1)
     assert inbox.sweep(container, later) == 1
+    run_jobs(container)
+    assert only_delivery(container).status == "processed"
+    assert count(container, EventRecord) == 1
+
+
+def test_the_tick_registered_sweeper_recovers_a_delivery_redis_lost_once_its_grace_has_passed(
+        container, client, endpoint, ledger):
+    assert "intake.sweep_deliveries" in [task.name for task in tick.registered()]
+    path, secret, _ = endpoint
+    assert post_signed(client, path, DEAL_WON, secret).status_code == 200
+    container.redis.flushall()  # the job is lost before any worker took it
+    received = only_delivery(container).received_at
+    grace = timedelta(seconds=container.settings.sweep_grace)
+
+    def swept(report) -> int:
+        [outcome] = [o for o in report.outcomes if o.name == "intake.sweep_deliveries"]
+        assert outcome.ok, outcome.error
+        return outcome.result
+
+    assert swept(tick.tick(received + grace - timedelta(seconds=1), container)) == 0  # its own job may still run
+    assert run_jobs(container) == 0
+    assert swept(tick.tick(received + grace + timedelta(seconds=1), container)) == 1
     run_jobs(container)
     assert only_delivery(container).status == "processed"
     assert count(container, EventRecord) == 1

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from addon import bootstrap, migrate
 from addon.config import load_settings
 from addon.vault import generate_key
+from tests import leakcheck
 from tests.conftest import free_port
 
 
@@ -102,6 +103,7 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str], mode: str = "w") -> str:
         self._argv[name] = argv
+        leakcheck.watch(self.tmp_path / f"{name}.log")  # searched for emulator tokens once the test is over
         log = (self.tmp_path / f"{name}.log").open(mode)
         self._logs.append(log)
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}

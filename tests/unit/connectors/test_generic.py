@@ -152,8 +152,8 @@ def test_a_backfill_file_yields_every_good_line_and_names_every_bad_one():
     good = [r.event.source_object_id for r in results if r.event]
     assert good == ["crm-deal-1001", "ts-1", "contract-9"]
     errors = {r.number: r.error for r in results if r.error}
-    assert errors[3] == "line 3 has unknown field(s): ammount"
-    assert errors[5].startswith("body is not JSON")
+    assert errors[3] == "event has unknown field(s): ammount"  # the caller names the line
+    assert errors[5] == "not JSON: Expecting value at column 1"
 
 
 def test_a_backfill_reads_text_lines_too():

@@ -204,3 +204,28 @@ def test_any_body_gives_events_or_a_payload_error_and_never_another_exception(bo
     except PayloadError:
         pass
     hubspot.delivery_key(body, {})
+
+
+def test_a_captured_stage_change_to_a_custom_pipeline_stage_bills_only_when_that_stage_is_a_won_stage():
+    body = fixture("captured-deal-stage-custom-pipeline.json")  # a single notification, as captured
+    stage = "1f4f1ec1-8174-49f3-a112-4eaa4748e38e"
+    assert hubspot.events(body, {}) == []
+    assert hubspot.ignored_reason(body, {}) == (
+        f"no deal moved to a won stage: deal 697680835 moved to stage '{stage}', which is not a won stage")
+    [event] = hubspot.events(body, {}, settings={"won_stage_ids": [stage]})
+    assert (event.kind, event.source_object_id, event.source_event_id) == (EventKind.DEAL_WON, "697680835", "802835955")
+    assert event.occurred_at == datetime(2019, 4, 24, 8, 30, 37, 139000, tzinfo=UTC)
+    assert event.attributes["portal_id"] == 5799819 and event.attributes["needs_enrichment"] is True
+    assert hubspot.delivery_key(body, {}) == "5799819:92894:802835955"
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("captured-deal-stage-qualifiedtobuy.json",
+     "deal 332507367156 moved to stage 'qualifiedtobuy', which is not a won stage"),
+    ("captured-deal-amount-change.json", "deal.propertyChange (not a deal stage change)"),
+])
+def test_captured_deal_changes_that_are_not_wins_are_ignored_with_their_reason(name, reason):
+    body = fixture(name)
+    hubspot.verify(body, v3_headers(body, at=NOW), SECRET, url=URL, now=NOW)
+    assert hubspot.events(body, {}) == []
+    assert hubspot.ignored_reason(body, {}) == f"no deal moved to a won stage: {reason}"

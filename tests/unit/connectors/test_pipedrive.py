@@ -143,3 +143,17 @@ def test_any_deal_shaped_body_gives_events_or_a_payload_error_and_never_another_
     except PayloadError:
         pass
     pipedrive.delivery_key(body, {})
+
+
+@pytest.mark.parametrize("name, key, reason", [
+    ("pipedream-v1-updated-deal.json", "1234567890:9", "deal 9 is open, not won"),
+    ("prismatic-v2-deal-change.json", "12882925:1", "deal 1 is open, not won"),
+    ("pipedream-v2-deal-stage-change.json", "123123:123456789-1234-1234-1234-123456789012",
+     "a deal create, not a change of status"),
+])
+def test_published_sample_deliveries_that_are_not_wins_are_accepted_and_ignored_with_their_reason(name, key, reason):
+    body = fixture(name)  # samples as integrators publish them (tests/fixtures/pipedrive/SOURCES.md)
+    pipedrive.verify(body, basic(), PAIR)
+    assert pipedrive.delivery_key(body, basic()) == key
+    assert pipedrive.events(body, basic()) == []
+    assert pipedrive.ignored_reason(body, basic()) == reason

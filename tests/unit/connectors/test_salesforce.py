@@ -134,3 +134,21 @@ def test_any_text_gives_events_or_a_payload_error_and_never_another_exception(te
     except PayloadError:
         pass
     salesforce.delivery_key(body, {})
+
+
+@pytest.mark.parametrize("name, org_id, opportunity, stage", [
+    ("captured-opportunity-negotiation.xml", "00D5w000004qGTOEA2", "0065w000023STAmAAO", "Negotiation/Review"),
+    ("captured-opportunity-perception-analysis.xml", "00D7F00000107XsUAI", "0067F000003pmdWQAQ",
+     "Perception Analysis"),
+])
+def test_captured_outbound_messages_for_opportunities_not_won_are_acknowledged_and_ignored(
+        name, org_id, opportunity, stage):
+    body = fixture(name)  # messages Salesforce orgs really sent (tests/fixtures/salesforce/SOURCES.md)
+    salesforce.verify(body, {}, None, settings={"organization_id": org_id})
+    with pytest.raises(VerificationError, match="OrganizationId does not match"):
+        salesforce.verify(body, {}, None, settings=ORG)
+    assert salesforce.events(body, {}) == []
+    assert salesforce.ignored_reason(body, {}) == (
+        f"no won opportunity: opportunity {opportunity} is at stage {stage!r}, not won")
+    status, _, ack = salesforce.reply(body, {})
+    assert status == 200 and b"<Ack>true</Ack>" in ack

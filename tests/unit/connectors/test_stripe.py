@@ -184,3 +184,13 @@ def test_any_event_shaped_body_gives_events_or_a_payload_error_and_never_another
         stripe.ignored_reason(body, {})
     except PayloadError:
         pass
+
+
+def test_the_event_in_stripes_own_api_fixtures_verifies_and_is_ignored_as_not_a_billing_event():
+    body = fixture("openapi-fixture-event.json")  # stripe/openapi fixtures3.json, what stripe-mock serves
+    stripe.verify(body, sign(body), SECRET, now=SENT)
+    with pytest.raises(VerificationError):
+        stripe.verify(body.replace(b"1099", b"1098", 1), sign(body), SECRET, now=SENT)
+    assert stripe.delivery_key(body, {}) == "evt_1MoS6tLgUG5tbmjchDsX6fiT"
+    assert stripe.events(body, {}) == []
+    assert stripe.ignored_reason(body, {}) == "Stripe event type payment_intent.created is not used for billing"
