@@ -1,4 +1,5 @@
-"""The event job's steps: enrichment, customer mapping, then the kind's handler (``eventflow.process_event``).
+"""The event job's steps: enrichment, customer mapping, then the kind's handler (``eventflow.process_event``),
+after the handler's prepare step if it has one (outside any transaction: drafting's item lookups).
 
 Each step reads the event, does its slow part (a vendor API, QuickBooks) outside any transaction,
 then writes the result in a short unit of work that first locks the event and checks it is still
