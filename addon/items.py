@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from addon.clock import utcnow
-from addon.models.mappings import MappingKind
+from addon.models.mappings import Mapping, MappingKind
 from addon.models.postings import ItemRef
 from addon.postings.sqlinsert import upsert
 from rules.events import EventLine
@@ -80,6 +80,34 @@ def resolve(container: Any, company_id: str, source: str, line: EventLine, *,
         found = ledger.find_item(default_item)
         return ItemChoice(found.id if found else None, default_item, "default")
     return ItemChoice(None, None, "none")
+
+
+def resolve_lines(container: Any, company_id: str, source: str, lines: list[EventLine]) -> list[ItemChoice]:
+    """``resolve`` for each of ``lines``: what is stored (mappings, cached names, remembered misses) is read
+    at once; only the rest goes to QuickBooks."""
+    keys = sorted({key for line in lines for key in line_keys(line)})
+    with container.unit_of_work() as session:
+        stored = {row.key: row for row in session.execute(select(Mapping).where(
+            Mapping.company_id == company_id, Mapping.kind == MappingKind.ITEM.value, Mapping.source == source,
+            Mapping.key.in_(keys))).scalars()} if keys else {}
+        targets = sorted({row.target for row in stored.values()})
+        names = dict(session.execute(select(ItemRef.item_id, ItemRef.name).where(
+            ItemRef.company_id == company_id, ItemRef.item_id.in_(targets))
+            .order_by(ItemRef.updated_at)).all()) if targets else {}
+    choices = []
+    for line in lines:
+        mapped = next((stored[key] for key in line_keys(line) if key in stored), None)
+        sku_first = mapped is not None and mapped.how == "name" and line.sku is not None and not _missed(
+            container, company_id, "sku", line.sku)
+        if mapped is not None and not sku_first and mapped.target in names:
+            how = mapped.how if mapped.how in FOUND_BY else "mapping"
+            choices.append(ItemChoice(mapped.target, names[mapped.target], how, mapped.key))
+        elif mapped is None and all(_missed(container, company_id, by, value) for by, value in
+                                    (("sku", line.sku), ("name", line.product_name)) if value):
+            choices.append(ItemChoice(None, None, "none"))
+        else:
+            choices.append(resolve(container, company_id, source, line))
+    return choices
 
 
 def _mapped(container: Any, company_id: str, mapped) -> ItemChoice:

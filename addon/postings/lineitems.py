@@ -15,7 +15,7 @@ from typing import Any
 
 from addon import items
 from addon.models.events import EventRecord
-from rules import Event
+from rules import Event, EventLine
 from rules.components.event_lines import RESOLVED_ITEMS
 from rules.components.milestone_billing import MAPPED_MILESTONE
 
@@ -41,13 +41,15 @@ def prepare_event(container: Any, row: EventRecord, event: Event) -> Event:
 
 def resolved_items(container: Any, company_id: str, event: Event) -> list[dict]:
     """One entry per distinct line whose item the company's mappings or QuickBooks decide."""
-    entries, seen = [], set()
+    distinct: dict[tuple, EventLine] = {}
     for line in event.lines:
-        keys = [line.product_id, line.sku, line.product_name]
-        if not any(keys) or tuple(keys) in seen:
-            continue
-        seen.add(tuple(keys))
-        choice = items.resolve(container, company_id, event.source, line)
+        keys = (line.product_id, line.sku, line.product_name)
+        if any(keys):
+            distinct.setdefault(keys, line)
+    entries = []
+    choices = items.resolve_lines(container, company_id, event.source, list(distinct.values()))
+    for keys, choice in zip(distinct, choices, strict=True):
+        keys = list(keys)
         if choice.how == "none":
             continue
         entry: dict[str, Any] = {"keys": keys, "item_id": choice.item_id, "how": choice.how, "key": choice.key}

@@ -152,3 +152,16 @@ def test_a_won_deal_that_starts_an_agreement_gives_its_recurring_fee_the_mapped_
     assert run(q.container, from_delivery(q.container, q.company_id, won, customer_id=contoso)).status == "done"
     [started] = q.container.agreements.of_customer(q.company_id, contoso)
     assert [c.item for c in started.components] == ["Hardware"]
+
+
+def test_a_match_autobill_stored_by_name_yields_to_a_sku_quickbooks_knows(qbo, emulator):
+    q = qbo
+    firewall = q.container.ledger(q.company_id).create_item(ItemSpec("Firewall appliance", sku="FW-200"))
+    by_name = (EventLine("Assessment", D("1"), unit_price=D("1200.00"), product_name="Network assessment"),)
+    first = _posting_of(q, _deal(q, "deal-1", by_name))
+    assert [line.item for line in load_draft(first.draft).lines] == ["Network assessment"]
+    with_sku = (EventLine("Firewall", D("1"), unit_price=D("900.00"), sku="FW-200", product_name="Network assessment"),)
+    later = _posting_of(q, _deal(q, "deal-2", with_sku))
+    assert [line.item for line in load_draft(later.draft).lines] == ["Firewall appliance"]
+    assert run_posting(q.container, later.id) == "sent"
+    assert _invoice_items(emulator, q, later.id) == [firewall.id]
