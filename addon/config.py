@@ -187,6 +187,9 @@ SETTINGS: tuple[Setting, ...] = (
             time_constant=True),
     Setting("AUTOBILL_CUSTOMER_WAIT", "customer_wait", 5, _float,
             "how soon an event waiting for another worker's customer lookup is tried again", time_constant=True),
+    Setting("AUTOBILL_ITEM_MISS_CACHE", "item_miss_cache", 3600, _float,
+            "how long a product that QuickBooks has no item for (by SKU or name) is not looked up again",
+            time_constant=True),
     # Polled sources (Harvest): per account, however many schedulers tick
     Setting("AUTOBILL_HARVEST_POLL_INTERVAL", "harvest_poll_interval", 300, _float,
             "how often each Harvest account is polled for changed time entries", time_constant=True),

@@ -35,7 +35,7 @@ USAGE_KINDS = frozenset({EventKind.TIME_LOGGED, EventKind.EXPENSE_LOGGED, EventK
 SWEEP_LIMIT = 1000
 
 __all__ = ["EventStatus", "OPEN_STATUSES", "Outcome", "USAGE_KINDS", "after_commit", "enqueue_after_commit",
-           "event_of", "handler_for", "process_event", "raise_event", "register_handler", "sweep",
+           "event_of", "handler_for", "preparer_for", "process_event", "raise_event", "register_handler", "sweep",
            "unregister_handler", "wake", "wake_customer"]
 
 
@@ -80,7 +80,11 @@ class Outcome:
 
 
 Handler = Callable[[Any, Session, EventRecord, Event], Outcome | None]
+# Runs before the handler, outside any transaction, for the slow part (QuickBooks lookups): returns
+# the event the handler is given (the stored one, or one carrying what it found).
+Preparer = Callable[[Any, EventRecord, Event], Event]
 _HANDLERS: dict[EventKind, Handler] = {}
+_PREPARERS: dict[Handler, Preparer] = {}  # by handler, so re-registering a handler keeps its step
 
 
 def _kinds(kinds: EventKind | str | Iterable[EventKind | str]) -> list[EventKind]:
@@ -90,8 +94,9 @@ def _kinds(kinds: EventKind | str | Iterable[EventKind | str]) -> list[EventKind
 
 
 def register_handler(kinds: EventKind | str | Iterable[EventKind | str], handler: Handler, *,
-                     replace: bool = False) -> None:
-    """Make ``handler(container, session, event_row, event) -> Outcome | None`` handle events of ``kinds``.
+                     replace: bool = False, prepare: Preparer | None = None) -> None:
+    """Make ``handler(container, session, event_row, event) -> Outcome | None`` handle events of ``kinds``;
+    ``prepare(container, event_row, event) -> Event``, if given, runs first, outside any transaction.
 
     One handler per kind: registering another for a kind that has one is refused unless ``replace``.
     """
@@ -100,6 +105,8 @@ def register_handler(kinds: EventKind | str | Iterable[EventKind | str], handler
         if present is not None and present is not handler and not replace:
             raise ValueError(f"{kind.value} events already have a handler ({getattr(present, '__qualname__', present)})")
         _HANDLERS[kind] = handler
+    if prepare is not None:
+        _PREPARERS[handler] = prepare
 
 
 def unregister_handler(kinds: EventKind | str | Iterable[EventKind | str]) -> None:
@@ -111,6 +118,12 @@ def unregister_handler(kinds: EventKind | str | Iterable[EventKind | str]) -> No
 def handler_for(kind: EventKind | str) -> Handler | None:
     """The handler registered for ``kind``, if any."""
     return _HANDLERS.get(EventKind(kind))
+
+
+def preparer_for(kind: EventKind | str) -> Preparer | None:
+    """The step registered to run before ``kind``'s handler, if any."""
+    handler = _HANDLERS.get(EventKind(kind))
+    return _PREPARERS.get(handler) if handler is not None else None
 
 
 # --- After commit -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The event job's steps: enrichment, customer mapping, then the kind's handler (``eventflow.process_event``).
+"""The event job's steps: enrichment, customer mapping, then the kind's handler (``eventflow.process_event``),
+after the handler's prepare step if it has one (outside any transaction: drafting's item lookups).
 
 Each step reads the event, does its slow part (a vendor API, QuickBooks) outside any transaction,
 then writes the result in a short unit of work that first locks the event and checks it is still
@@ -24,7 +25,7 @@ from addon import customers
 from addon.audit import audited_in
 from addon.clock import utcnow
 from addon.errors import AutobillError
-from addon.eventflow import Outcome, event_of, handler_for, needs_customer, next_status
+from addon.eventflow import Outcome, event_of, handler_for, needs_customer, next_status, preparer_for
 from addon.models.events import OPEN_STATUSES, EventRecord, EventStatus
 from addon.sqlutil import for_update
 from connectors.base import dropped_reasons
@@ -187,20 +188,30 @@ def _handle(container: Any, row: EventRecord, now: datetime) -> Step:
     handler = handler_for(row.kind)
     if handler is None:
         return _wait(container, row.id, step, f"no handler for {row.kind}", now, container.settings.idle_retry)
+    prepare = preparer_for(row.kind)
+    what = "preparing"
     try:
+        # The preparer's slow part (QuickBooks lookups) runs before the handler's transaction opens.
+        event = prepare(container, row, event_of(row)) if prepare is not None else None
+        what = "handler"
         with container.unit_of_work() as session:
             locked = _locked(session, row.id, step)
             if locked is None:
                 return None, False
-            outcome = handler(container, session, locked, event_of(locked)) or Outcome.done()
+            if prepare is None:
+                event = event_of(locked)
+            elif locked.payload != row.payload:  # changed since it was prepared: prepared again soon
+                locked.next_attempt_at, locked.updated_at = now, now
+                return locked, False
+            outcome = handler(container, session, locked, event) or Outcome.done()
             _apply(container, session, locked, outcome, now)
         return locked, False
     except Exception as exc:  # noqa: BLE001 - the handler's work rolled back; the event is tried again
         retryable = exc.retryable if isinstance(exc, AutobillError | ConnectorError) else True
         if not isinstance(exc, AutobillError | ConnectorError):
-            log.exception("the %s handler broke on event %s", row.kind, row.id)
+            log.exception("the %s %s broke on event %s", row.kind, what, row.id)
         message = getattr(exc, "message", None) or f"{type(exc).__name__}; see the worker log"
-        return _retry(container, row.id, step, f"handler failed: {message}", now, retryable=retryable,
+        return _retry(container, row.id, step, f"{what} failed: {message}", now, retryable=retryable,
                       at_least=getattr(exc, "retry_after", None))
 
 

@@ -7,6 +7,9 @@
 | project | a connector mapping key (``project:toggl:42``) | an agreement id | |
 | milestone | a source object id (``acme/site#milestone-3``) | an agreement id | the agreement's milestone id |
 
+Drafting reads all four (``addon.postings.routing``, ``addon.items``); a milestone mapping's detail
+must name a milestone of its agreement.
+
 Listeners registered with ``on_set(kind, listener)`` are called as ``listener(container, session,
 mapping)`` inside the unit of work that sets the mapping, so what they change (waking the events
 that waited for it) commits with it. Every change is audited.
@@ -23,12 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import connectors
+from addon.agreements import Agreements
 from addon.clock import utcnow
 from addon.errors import InvalidInput, NotFound
 from addon.models.agreements import AgreementRecord
 from addon.models.companies import Company
 from addon.models.mappings import Mapping, MappingKind
 from addon.sqlutil import MAX_KEY, insert_unless_present
+from rules.components.milestones import Milestones
 
 Listener = Callable[[Any, Session, "MappingInfo"], None]
 _LISTENERS: dict[MappingKind, list[Listener]] = {}
@@ -88,6 +93,16 @@ def _text(value: Any, what: str, *, required: bool = True) -> str | None:
     return text
 
 
+def _check_milestone(session: Session, company_id: str, agreement_id: str, detail: str | None) -> None:
+    if detail is None:
+        raise InvalidInput("a milestone mapping needs the agreement's milestone id (--detail)")
+    agreement = Agreements(None).agreement(company_id, agreement_id, session=session)
+    ids = [m.id for c in agreement.components if isinstance(c, Milestones) for m in c.milestones]
+    if detail not in ids:
+        raise InvalidInput(f"agreement {agreement_id!r} has no milestone {detail!r} "
+                           f"(its milestones: {', '.join(ids) or 'none'})")
+
+
 class Mappings:
     """Sets, reads and lists one company's mappings."""
 
@@ -114,8 +129,8 @@ class Mappings:
         if kind_ in (MappingKind.PROJECT, MappingKind.MILESTONE):
             if session.get(AgreementRecord, (company_id, target)) is None:
                 raise InvalidInput(f"no agreement {target!r} in company {company_id!r} (import it first)")
-        if kind_ is MappingKind.MILESTONE and detail is None:
-            raise InvalidInput("a milestone mapping needs the agreement's milestone id (--detail)")
+        if kind_ is MappingKind.MILESTONE:
+            _check_milestone(session, company_id, target, detail)
         now = self.clock()
         row = self._row(session, company_id, kind_, source, key)
         before = None if row is None else {"target": row.target, "detail": row.detail}

@@ -1,6 +1,8 @@
-"""Registers postings with the rest of autobill: the drafting handler for billing events, the history
-the usage ledger's threshold checks read, who last changed a rule (four eyes), and the tick tasks
-(period closes, the threshold safety net, the posting sweeper).
+"""Registers postings with the rest of autobill: the drafting handler for billing events (and its
+prepare step, the line items' QuickBooks items), the mapping listeners that wake events waiting for a
+milestone, project, item or customer mapping, the history the usage ledger's threshold checks read,
+who last changed a rule (four eyes), and the tick tasks (period closes, the threshold safety net, the
+posting sweeper).
 
 Listed in ``bootstrap.FEATURE_MODULES``; importing it registers, once per process.
 """
@@ -9,8 +11,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from addon import demo, eventflow, tick
-from addon.postings import drafting, review
+from addon import demo, eventflow, mappings, tick
+from addon.models.mappings import MappingKind
+from addon.postings import drafting, lineitems, review, routing
 from addon.postings.history import history_for
 from addon.usage import set_history_provider
 
@@ -65,7 +68,10 @@ def rule_author(session, posting) -> str | None:
     return None
 
 
-eventflow.register_handler(drafting.KINDS, drafting.handle_event)
+eventflow.register_handler(drafting.KINDS, drafting.handle_event, prepare=lineitems.prepare_event)
+for _kind in (MappingKind.MILESTONE, MappingKind.PROJECT, MappingKind.ITEM):
+    mappings.on_set(_kind, routing.wake_for_mapping)
+mappings.on_set(MappingKind.CUSTOMER, routing.wake_for_customer)
 set_history_provider(history_for)
 review.set_rule_author_provider(rule_author)
 tick.register("billing.periods", _periods)

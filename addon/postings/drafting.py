@@ -1,30 +1,34 @@
 """Drafting: the events job's handler that turns a billing event into postings.
 
-event → company → QuickBooks customer (the event row's mapping) or the agreement the event names →
-the customer's agreements → the rules whose kind and conditions hold → the rules engine (event,
-agreement, unbilled usage, history, today in the agreement's zone) → drafts → postings. All of it
-runs in the events job's one unit of work, with the usage the drafts consume and any agreement a
-company rule starts, so a crash leaves nothing half done and a second event about the same billed
-thing finds the posting there and changes nothing. Each agreement is drafted under the usage ledger's
-lock of that agreement, so two workers never bill one usage record twice.
+event → company → agreements (the one the event names; else its milestone, project and customer
+mappings: ``addon.postings.routing``) → the rules whose kind and conditions hold → the rules engine
+(event, agreement, unbilled usage, history, today in the agreement's zone) → drafts → postings. Before
+the handler's transaction, the prepare step (``addon.postings.lineitems``) resolves the QuickBooks
+item of each line the event carries, so the draft names it. All of the handler runs in the events
+job's one unit of work, with the usage the drafts consume and any agreement a company rule starts,
+so a crash leaves nothing half done and a second event about the same billed thing finds the posting
+there and changes nothing. Each agreement is drafted under the usage ledger's lock of that agreement,
+so two workers never bill one usage record twice. A milestone event no agreement bills waits for a
+mapping instead of being ignored.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from addon.clock import utcnow
-from addon.errors import NotFound
 from addon.eventflow import Outcome
 from addon.models.companies import Company
 from addon.models.events import OPEN_STATUSES, EventRecord
 from addon.postings.history import history_for, previous_draft
 from addon.postings.jobs import enqueue_after_commit
+from addon.postings.lineitems import item_problems
+from addon.postings.routing import route, waiting_reason
 from addon.postings.store import add_posting
 from addon.usage import consume, lock_agreement, unbilled
 from rules import (
@@ -41,6 +45,8 @@ from rules import (
     start_agreement,
 )
 from rules.calendar import local_date
+from rules.components.milestone_billing import MAPPED_MILESTONE, matching_milestone
+from rules.components.milestones import Milestones
 
 log = logging.getLogger(__name__)
 ACTOR = "worker"
@@ -53,12 +59,13 @@ EXCEPTION_FLAGS = ("new_line_type", "zero_total")
 
 @dataclass
 class Drafted:
-    """What drafting did with one event."""
+    """What drafting did with one event (``waiting``: why it waits for a mapping instead)."""
 
     postings: list[int] = field(default_factory=list)
     existing: list[int] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
+    waiting: str | None = None
 
 
 def handle_event(container, session: Session, row: EventRecord, event: Event) -> Outcome:
@@ -85,6 +92,12 @@ def handle_event(container, session: Session, row: EventRecord, event: Event) ->
         if done.started:
             parts.append(f"started {', '.join(done.started)}")
         return Outcome.done("; ".join(parts))
+    if done.waiting:
+        container.audit.append(row.company_id, "event.waiting", actor=ACTOR, subject=f"event:{row.id}",
+                               session=session, details={"kind": event.kind.value, "source": event.source,
+                                                         "source_object_id": event.source_object_id,
+                                                         "reason": done.waiting})
+        return Outcome.waiting_mapping(done.waiting)
     reason = "no rule matched: " + ("; ".join(done.reasons) if done.reasons else "no agreement for this event")
     container.audit.append(row.company_id, "event.ignored", actor=ACTOR, subject=f"event:{row.id}", session=session,
                            details={"kind": event.kind.value, "source": event.source,
@@ -107,39 +120,24 @@ def _earlier_period_open(session: Session, row: EventRecord, event: Event) -> st
 def draft_event(container, session: Session, row: EventRecord, event: Event, *, now: datetime) -> Drafted:
     """Draft every posting the event makes, in the caller's transaction."""
     done = Drafted()
+    if MAPPED_MILESTONE in event.attributes:  # only routing names it, for the agreement mapped
+        event = replace(event, attributes={k: v for k, v in event.attributes.items() if k != MAPPED_MILESTONE})
+    problems = item_problems(event)
+    if problems:
+        done.waiting = "waiting for a mapping: " + "; ".join(problems)
+        return done
     company = session.get(Company, row.company_id)
     started_ids = set()
     if event.kind is EventKind.DEAL_WON and event.agreement_id is None:
         started_ids = _start_agreements(container, session, row, event, company, now, done)
-    agreements = [a for a in _agreements(container, session, row, event, done) if a.id not in started_ids]
-    for agreement in agreements:
-        _draft_agreement(container, session, row, event, agreement, now, done)
+    routing = route(container, session, row, event)
+    done.reasons.extend(routing.reasons)
+    for found in routing.routes:
+        if found.agreement.id not in started_ids:
+            _draft_agreement(container, session, row, found.event, found.agreement, now, done)
+    if routing.unmapped and not (done.postings or done.existing or done.started):
+        done.waiting = waiting_reason(row, event, routing.reasons)
     return done
-
-
-def _agreements(container, session: Session, row: EventRecord, event: Event, done: Drafted) -> list[Agreement]:
-    store = container.agreements
-    if event.agreement_id is not None:
-        try:
-            return [store.agreement(row.company_id, event.agreement_id, session=session)]
-        except NotFound:
-            done.reasons.append(f"agreement {event.agreement_id} does not exist in this company")
-            return []
-    found: dict[str, Agreement] = {}
-    if row.qbo_customer_id:
-        for agreement in store.of_customer(row.company_id, row.qbo_customer_id, session=session):
-            found[agreement.id] = agreement
-    if event.kind is EventKind.MILESTONE_COMPLETED:
-        mapped = container.mappings.get(row.company_id, "milestone", event.source, event.source_object_id,
-                                        session=session)
-        if mapped is not None and mapped.target not in found:
-            try:
-                found[mapped.target] = store.agreement(row.company_id, mapped.target, session=session)
-            except NotFound:
-                done.reasons.append(f"milestone mapping names agreement {mapped.target}, which does not exist")
-    if not found and not row.qbo_customer_id:
-        done.reasons.append("the event names no QuickBooks customer and no agreement")
-    return [found[k] for k in sorted(found)]
 
 
 def _rules(event: Event, agreement: Agreement):
@@ -161,9 +159,17 @@ def _draft_agreement(container, session: Session, row: EventRecord, event: Event
         history = history_for(session, row.company_id, agreement.id)
         draft = draft_for_event(event, agreement, rule, usage=usage, history=history, today=today)
         if draft is None:
-            done.reasons.append(f"agreement {agreement.id}, rule {rule.id}: nothing is due")
+            done.reasons.append(f"agreement {agreement.id}, rule {rule.id}: {_nothing_due(event, agreement)}")
             continue
         _post(container, session, row, event, draft, now, done)
+
+
+def _nothing_due(event: Event, agreement: Agreement) -> str:
+    if event.kind is not EventKind.MILESTONE_COMPLETED or any(
+            isinstance(c, Milestones) and matching_milestone(c, event) for c in agreement.components):
+        return "nothing is due"
+    return (f"no milestone of it is completed by {event.source}:{event.source_object_id} (list it in a "
+            "milestone's match, or map it: autobill mappings set --kind milestone --detail MILESTONE)")
 
 
 def _anomalies(session: Session, draft: InvoiceDraft) -> list[str]:

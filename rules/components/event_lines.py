@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rules.components.base import Component, positive
 from rules.draft import LineKind
 from rules.errors import CurrencyMismatch, EventIncomplete
-from rules.events import EventKind, EventLine
+from rules.events import Event, EventKind, EventLine
 from rules.money import money, plain
 from rules.window import Trigger
 
@@ -64,12 +64,33 @@ def line_amount(line: EventLine) -> Decimal | None:
     return None
 
 
-def item_for(items: Mapping[str, str], line: EventLine) -> str | None:
-    """The QuickBooks item of an event line, by product id, SKU, then product name."""
+# Set by drafting (addon) before the engine runs: for each distinct line, the QuickBooks item the
+# company's item mappings (or QuickBooks itself, by SKU or name) chose, as a list of
+# ``{"keys": [product_id, sku, product_name], "item": name, "why": text}``. Whatever a sender put
+# under this name is dropped first.
+RESOLVED_ITEMS = "resolved_items"
+
+
+def resolved_item(event: Event | None, line: EventLine) -> Mapping[str, Any] | None:
+    """What drafting resolved for ``line`` (``RESOLVED_ITEMS``), if anything."""
+    entries = event.attributes.get(RESOLVED_ITEMS) if event is not None else None
+    if not isinstance(entries, list | tuple):
+        return None
+    keys = [line.product_id, line.sku, line.product_name]
+    for entry in entries:
+        if isinstance(entry, Mapping) and list(entry.get("keys") or ()) == keys and entry.get("item"):
+            return entry
+    return None
+
+
+def item_for(items: Mapping[str, str], line: EventLine, event: Event | None = None) -> str | None:
+    """The QuickBooks item of an event line: the component's ``items`` (by product id, SKU, then
+    product name), else what drafting resolved for it; None leaves it to the component's default."""
     for key in (line.product_id, line.sku, line.product_name):
         if key and key in items:
             return items[key]
-    return None
+    entry = resolved_item(event, line)
+    return str(entry["item"]) if entry is not None else None
 
 
 def bill(component: EventLines, ctx: Context) -> None:
@@ -100,10 +121,17 @@ def bill_event_lines(ctx: Context, component: Component, lines: tuple[EventLine,
         quantity = line.quantity if line.quantity else Decimal(1)
         rate = line.unit_price if line.unit_price is not None and line.amount is None else amount / quantity
         recurring = f", {line.recurring}" if line.recurring else ""
+        inputs = [("line", f"{plain(quantity)} × {money(rate)}{recurring}"), ("from", source)]
+        item = item_for(items, line)
+        if item is None:
+            entry = resolved_item(event, line)
+            if entry is not None:
+                item = str(entry["item"])
+                inputs.append(("item", f"{item}: {entry.get('why') or 'resolved by drafting'}"))
         ctx.add_line(component, LineKind.EVENT_LINE, quantity=quantity, rate=rate, unrounded=amount,
-                     item=item_for(items, line), taxable=line.taxable,
+                     item=item, taxable=line.taxable,
                      default=(line.description or line.product_name or "Item") + span,
-                     inputs=[("line", f"{plain(quantity)} × {money(rate)}{recurring}"), ("from", source)],
+                     inputs=inputs,
                      arithmetic=f"{plain(quantity)} × {money(rate)}" if line.amount is None
                      else f"{money(amount)} as the source states it",
                      sources=[source], service_date=service,

@@ -18,8 +18,18 @@ if TYPE_CHECKING:
     from rules.engine.context import Context
 
 
+# Set by drafting (addon) from a milestone mapping's detail, on the event it hands to the mapped
+# agreement only: the id of the milestone this event completes. Whatever a sender put under this
+# name is dropped before the engine sees the event.
+MAPPED_MILESTONE = "mapped_milestone"
+
+
 def matching_milestone(component: Milestones, event: Event) -> Milestone | None:
-    """The milestone ``event`` completes: one whose ``match`` names the event's source object."""
+    """The milestone ``event`` completes: the one a milestone mapping names (``MAPPED_MILESTONE``),
+    else one whose ``match`` names the event's source object."""
+    mapped = event.attributes.get(MAPPED_MILESTONE)
+    if mapped is not None:
+        return next((m for m in component.milestones if m.id == mapped), None)
     candidates = {event.source_object_id, f"{event.source}:{event.source_object_id}"}
     for milestone in component.milestones:
         if candidates.intersection(milestone.match):
@@ -79,6 +89,8 @@ def _milestone(ctx: Context, component: Milestones, milestone: Milestone) -> Non
     else:
         unrounded = milestone.amount
         inputs, arithmetic = [("milestone", milestone.name)], f"{money(milestone.amount)} fixed"
+    how = "a milestone mapping" if ctx.event.attributes.get(MAPPED_MILESTONE) is not None else "its match list"
+    inputs.append(("completed by", f"{source}, by {how}"))
     line = ctx.add_line(component, LineKind.MILESTONE, quantity=Decimal(1), rate=None, unrounded=unrounded,
                         item=milestone.item, default=f"Milestone: {milestone.name}", inputs=inputs,
                         arithmetic=arithmetic, sources=[source], service_date=ctx.window.on,

@@ -22,11 +22,12 @@ class DepositApplication(StrEnum):
 class Milestone:
     """One milestone: ``amount`` or ``percent`` of the contract value; ``match`` lists the source
     objects that complete it as ``source:object id`` (``jira:acme.atlassian.net/version/10010``,
-    ``github:acme/website#milestone-7``) or a bare object id."""
+    ``github:acme/website#milestone-7``) or a bare object id. It may be empty when milestone
+    mappings (kept outside the agreement) name the objects that complete it."""
 
     id: str
     name: str
-    match: tuple[str, ...]
+    match: tuple[str, ...] = ()
     amount: Decimal | None = None
     percent: Decimal | None = None
     item: str | None = None
@@ -36,8 +37,6 @@ class Milestone:
             raise InvalidAgreement("amount", "a milestone needs exactly one of amount or percent")
         positive("amount", self.amount)
         positive("percent", self.percent)
-        if not self.match:
-            raise InvalidAgreement("match", "a milestone needs at least one source object to match")
 
 
 @dataclass(frozen=True)

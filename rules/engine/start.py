@@ -99,9 +99,9 @@ def start_agreement(event: Event, rule: Rule, *, company_id: str, customer_id: s
         base = _slug(line.product_id or line.sku or line.product_name or line.description or f"line-{i + 1}")
         comp_id = base if base not in used else f"{base}-{i + 1}"
         used.add(comp_id)
+        item = item_for(template.items, line, event) or rule.what.default_item
         fees.append(FixedFee(id=comp_id, amount=amount, cadence=cadence_of(line), timing=template.timing,
-                             prorate=template.prorate, item=item_for(template.items, line) or rule.what.default_item,
-                             description=None, tax_code=None))
+                             prorate=template.prorate, item=item, description=None, tax_code=None))
     cycle = min((f.cadence for f in fees), key=_months, default=Cadence())
     terms_months = [line.term_months for line in event.lines if line.recurring]
     end = None

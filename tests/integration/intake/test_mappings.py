@@ -183,7 +183,7 @@ def test_four_threads_resolving_one_new_customer_create_it_once(sqlite_container
     assert len(mapped) == 1 and all(r.retry_in and "another worker" in r.reason for r in waiting)
 
 
-def test_a_line_maps_to_an_item_by_stored_mapping_then_name_then_sku_then_the_rules_default(quickbooks):
+def test_a_line_maps_to_an_item_by_stored_mapping_then_sku_then_name_then_the_rules_default(quickbooks):
     from decimal import Decimal
 
     from addon import items
@@ -205,5 +205,6 @@ def test_a_line_maps_to_an_item_by_stored_mapping_then_name_then_sku_then_the_ru
         onboarding.id, "mapping")
     assert choose(EventLine("Seat", product_name="Managed services seat")) == (seats.id, "name")
     assert choose(EventLine("Seat", sku="MSP-SEAT", product_name="Seat (renamed)")) == (seats.id, "sku")
+    assert choose(EventLine("Kickoff", sku="ONB-1", product_name="Managed services seat")) == (onboarding.id, "sku")
     assert choose(EventLine("Something new", product_name="Widget"), default="Services") == (services.id, "default")
     assert choose(EventLine("Something new")) == (None, "none")
