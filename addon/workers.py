@@ -51,3 +51,6 @@ def warm_up(container) -> None:
 
     for name in connectors.names():
         connectors.get(name)
+    # The engine (and with it the database driver's import) without a connection: each horse starts
+    # with an empty pool (``Database`` disposes it after a fork) instead of importing the driver again.
+    container.database  # noqa: B018 - built on first use
