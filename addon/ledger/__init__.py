@@ -3,10 +3,10 @@
 from addon.ledger.faults import (
     AuthLost,
     DuplicateDocNumber,
-    Forbidden,
     InvalidGrant,
     LedgerFault,
     ObjectNotFound,
+    OperationRefused,
     Rejected,
     StaleObject,
     Throttled,
@@ -33,7 +33,7 @@ from addon.ledger.types import (
 
 __all__ = [
     "AuthLost", "InvalidGrant", "ChangeSet", "CompanyInfoRecord", "CustomerRecord", "CustomerSpec", "Deleted",
-    "DuplicateDocNumber", "Forbidden", "InvoiceLine", "InvoiceLineSpec", "InvoiceRecord", "InvoiceSpec", "InvoiceUpdate",
+    "DuplicateDocNumber", "OperationRefused", "InvoiceLine", "InvoiceLineSpec", "InvoiceRecord", "InvoiceSpec", "InvoiceUpdate",
     "ItemRecord", "ItemSpec", "LedgerFault", "LedgerGateway", "ObjectNotFound", "PaymentApplication",
     "PaymentRecord", "PaymentSpec", "Rejected", "StaleObject", "Throttled", "Transient",
 ]

@@ -54,7 +54,7 @@ class Rejected(LedgerFault):
     code = "rejected"
 
 
-class Forbidden(Rejected):
+class OperationRefused(Rejected):
     """QuickBooks refused this operation for this connection (HTTP 403, 3100 AuthorizationFailed).
 
     Intuit: "The URL exists, but it's restricted"; the token is good (a lost grant is a 401), so the
@@ -62,7 +62,7 @@ class Forbidden(Rejected):
     https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
     """
 
-    code = "forbidden"
+    code = "operation_refused"
 
 
 class AuthLost(LedgerFault):
@@ -121,7 +121,7 @@ def fault_for_code(code: str | int | None, message: str, detail: str = "", *, in
     if number == 3001:  # ThrottleExceeded, when it arrives as a JSON fault
         return Throttled(text, retry_after=60.0, **kwargs)
     if number == 3100:  # AuthorizationFailed: this operation is not allowed to this connection
-        return Forbidden(text, **kwargs)
+        return OperationRefused(text, **kwargs)
     if 0 < number < 500 or number == 3200:  # authentication failures: the token is not accepted
         return AuthLost(text, **kwargs)
     return Rejected(text, **kwargs)

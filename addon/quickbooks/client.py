@@ -18,7 +18,7 @@ import requests
 from quickbooks import QuickBooks
 
 from addon.budget import CompanyBudget
-from addon.ledger.faults import Forbidden, LedgerFault, Rejected, Throttled, Transient
+from addon.ledger.faults import LedgerFault, OperationRefused, Rejected, Throttled, Transient
 
 _XML_TEXT = {tag: re.compile(rf"<{tag}>([^<]{{1,300}})</{tag}>") for tag in ("Detail", "Message")}
 
@@ -107,7 +107,7 @@ class MeteredQuickBooks(QuickBooks):
             # A refusal of this operation, not a lost grant (that is a 401): the company stays connected.
             # https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes
             detail = refusal_detail(response.text[:4000])
-            raise Forbidden("QuickBooks refused this operation for this connection (403"
+            raise OperationRefused("QuickBooks refused this operation for this connection (403"
                             + (f": {detail}" if detail else "") + "); an admin of the QuickBooks company may need "
                             "to grant the access, or reconnect autobill", qbo_code="3100", intuit_tid=tid)
         if status >= 500:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from addon import bootstrap, companyjobs
 from addon.clock import utcnow
-from addon.ledger import AuthLost, Forbidden, InvoiceLineSpec, InvoiceSpec, Transient
+from addon.ledger import AuthLost, InvoiceLineSpec, InvoiceSpec, OperationRefused, Transient
 from addon.models.companies import Company
 from addon.tick import TickContext
 from tests.integration.connection.conftest import _close, connect_realm, emulator_container
@@ -77,7 +77,7 @@ def test_a_403_refuses_that_operation_and_leaves_the_company_connected_and_its_w
     other = emulator.control.create_realm("Contoso Ltd", seed="empty")
     with container.unit_of_work() as session:  # our tokens are good, but not for the company asked about
         session.execute(update(Company).where(Company.id == company.id).values(realm_id=other))
-    with pytest.raises(Forbidden) as caught:
+    with pytest.raises(OperationRefused) as caught:
         container.ledger(company.id).company_info()
     assert not caught.value.retryable and "refused this operation" in caught.value.message
     assert caught.value.qbo_code == "3100"

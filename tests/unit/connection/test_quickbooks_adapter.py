@@ -12,8 +12,8 @@ import requests
 from addon.ledger import (
     AuthLost,
     DuplicateDocNumber,
-    Forbidden,
     ObjectNotFound,
+    OperationRefused,
     Rejected,
     StaleObject,
     Throttled,
@@ -152,7 +152,7 @@ FORBIDDEN_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Intuit
 ])
 def test_a_403_is_a_refusal_of_this_operation_not_a_lost_connection(answer, shown):
     gateway, session, _, tokens = _gateway(answer)
-    with pytest.raises(Forbidden) as caught:
+    with pytest.raises(OperationRefused) as caught:
         gateway.company_info()
     assert isinstance(caught.value, Rejected) and not isinstance(caught.value, AuthLost)
     assert not caught.value.retryable and shown in caught.value.message and caught.value.qbo_code == "3100"
@@ -206,7 +206,7 @@ def test_intuits_own_application_error_fault_is_transient_and_3100_in_a_fault_is
     body = json.dumps({"Fault": {"Error": [{"Message": "AuthorizationFailed", "Detail": "no access",
                                             "code": "3100"}], "type": "AuthorizationFault"}})
     gateway, *_ = _gateway(_response(400, body))
-    with pytest.raises(Forbidden):
+    with pytest.raises(OperationRefused):
         gateway.read_invoice("130")
 
 
