@@ -1,4 +1,4 @@
-"""The one place autobill reads the time; tests set it."""
+"""The one place autobill reads the time (tests that need another instant patch `utcnow` where it is imported)."""
 
 from __future__ import annotations
 
