@@ -24,10 +24,39 @@ class AutobillWorker(Worker):
         return int(self.job_monitoring_interval) + margin
 
 
+# RQ's scheduler (run by one worker, enqueueing scheduled jobs when due) holds a lock per queue for its
+# interval (1 s) plus 60 s, whatever the settings: https://github.com/rq/rq/blob/master/rq/scheduler.py
+# (``acquire_locks``: ``self.interval + 60``). A worker killed while holding it leaves scheduled jobs until
+# then and another worker's next maintenance run.
+RQ_SCHEDULER_LOCK_SECONDS = 61
+
+
 def reclaim_bound(settings) -> float:
     """Seconds within which a killed worker's job is back on its queue: heartbeat TTL plus one maintenance run."""
     monitoring = max(1, round(settings.job_monitoring_interval))
     return 3 * monitoring + max(1, round(settings.worker_maintenance_interval))
+
+
+def recovery_bound(settings, *, scheduler_lost: bool = False) -> float:
+    """Seconds from a worker killed mid-call until another worker takes the posting up again (then that job's
+    own run adds its calls).
+
+    RQ puts the killed job back within ``reclaim_bound``; that run finds the lease held and schedules
+    the posting for the lease's end, which RQ's scheduler enqueues within its one-second interval. When the
+    killed worker was running RQ's scheduler (``scheduler_lost``), scheduled jobs wait until another worker's
+    maintenance run takes the scheduler's lock over after RQ's fixed lock lifetime, or until the posting
+    sweeper, one sweep grace and one tick after the lease's end, enqueues the posting: whichever is first.
+    With the production defaults both cases come to the lease plus a second (211 s).
+    """
+    from addon.postings.pipeline import lease_seconds
+
+    lease = lease_seconds(settings)
+    wait = 1.0
+    if scheduler_lost:
+        takeover = RQ_SCHEDULER_LOCK_SECONDS + max(1, round(settings.worker_maintenance_interval))
+        sweep = settings.posting_sweep_grace + max(1, round(settings.tick_seconds))
+        wait = min(max(takeover - lease, wait), sweep)
+    return max(reclaim_bound(settings), lease) + wait
 
 
 # What jobs import and build on first use. A forking worker runs every job in a fresh copy of
