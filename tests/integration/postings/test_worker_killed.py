@@ -30,6 +30,8 @@ from tests.unit.postings.conftest import agreement_for, period_draft, stored
 # The reclaimed run (it finds the lease held and schedules the posting) and the run that adopts and sends,
 # each a forked work horse making a query or two and one or two calls, on a loaded machine.
 JOB_RUNS = 5.0
+# Timed: run on the same xdist worker as the chaos test (``--dist loadgroup``), never beside it.
+pytestmark = pytest.mark.xdist_group("stack")
 
 
 @pytest.fixture
