@@ -46,7 +46,7 @@ SEED = int(os.environ.get("AUTOBILL_CHAOS_SEED", "20260201"))
 COMPANIES, EVENTS, DOUBLED_SHARE = 20, 1000, 0.10
 WORKERS = 4
 DELIVERY_SECONDS = 40  # the deliveries are spread over this long
-DEADLINE = 900  # seconds from the first delivery to every posting final (measured: 540-660 s on a loaded machine)
+DEADLINE = 900  # seconds from the first delivery to every posting final (measured: 400-650 s on a loaded machine)
 SCALE = 0.05  # job timeout 9 s, monitoring 2 s, maintenance 3 s, sweep graces 3 and 6 s, lease 11 s
 SETTINGS = {
     "AUTOBILL_TIME_SCALE": str(SCALE),
