@@ -95,10 +95,16 @@ def _writer(container: Any) -> DeliveryWriter:
         return writer
 
 
+def delivery_job_id(delivery_id: str) -> str:
+    """The RQ job id of a delivery's job: one name per delivery, so the sweeper can see it is still queued."""
+    return f"delivery-{delivery_id}"
+
+
 def enqueue_deliveries(container: Any, delivery_ids: list[str]) -> None:
     """Put ``process_delivery`` jobs on the ``events`` queue now."""
     queue = container.queue("events")
-    queue.enqueue_many([queue.prepare_data(process_delivery, (delivery_id,)) for delivery_id in delivery_ids])
+    queue.enqueue_many([queue.prepare_data(process_delivery, (delivery_id,), job_id=delivery_job_id(delivery_id))
+                        for delivery_id in delivery_ids])
 
 
 def process_delivery(delivery_id: str) -> str:
@@ -172,7 +178,14 @@ def sweep(container: Any, now: datetime, *, limit: int = SWEEP_LIMIT) -> int:
             .order_by(Delivery.next_attempt_at).limit(limit)).scalars().all()
         if ids:
             session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(next_attempt_at=now + grace))
-            eventflow.after_commit(session, lambda: enqueue_deliveries(container, list(ids)))
+            # A delivery whose job still waits in a long queue is left to it: enqueued again every grace,
+            # a backlog of a thousand turned into thousands of duplicate jobs ahead of the events.
+            from addon.rqjobs import live_jobs
+
+            live = live_jobs(container.queue("events"))
+            ids = [i for i in ids if not live.alive(delivery_job_id(i))]
+            if ids:
+                eventflow.after_commit(session, lambda: enqueue_deliveries(container, list(ids)))
     return len(ids)
 
 

@@ -4,7 +4,8 @@ paused while their company needed reconnecting resume once it is connected.
 Redis may lose everything (promise 1); the postings table says what is unfinished. A posting is
 re-enqueued when it is active, due, not leased, unchanged for ``AUTOBILL_POSTING_SWEEP_GRACE`` and its
 expected job (``posting-<id>-<seq>``) is not alive in RQ, so a month-end waiting its turn behind the
-company's rate limit is not enqueued twice.
+company's rate limit is not enqueued twice. Rate-limit slots held by jobs a dead worker lost are given
+back first (``rqjobs.free_lost_slots``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from addon.models.postings import Posting, PostingState
 from addon.postings.jobs import QUEUE, job_id, rate_limit_key
 from addon.postings.pipeline import follow_up, subject
 from addon.postings.store import ACTIVE
-from addon.rqjobs import live_jobs
+from addon.rqjobs import free_lost_slots, live_jobs
 
 SWEEP_LIMIT = 1000
 
@@ -42,7 +43,7 @@ def resume_paused(container, now: datetime, *, company_id: str | None = None) ->
 
 
 def sweep_postings(container, now: datetime, *, limit: int = SWEEP_LIMIT) -> dict:
-    """Enqueue again what Redis lost and resume what reconnected companies paused; counts of both."""
+    """Enqueue again what Redis lost, free slots lost jobs held, resume what reconnected companies paused; counts."""
     resumed = resume_paused(container, now)
     quiet_since = now - timedelta(seconds=container.settings.posting_sweep_grace)
     query = (select(Posting.id, Posting.job_seq, Posting.company_id)
@@ -53,7 +54,11 @@ def sweep_postings(container, now: datetime, *, limit: int = SWEEP_LIMIT) -> dic
     with container.unit_of_work() as session:
         candidates = session.execute(query).all()
     expected = {job_id(pid, seq): (pid, seq, company) for pid, seq, company in candidates}
-    live = live_jobs(container.queue(QUEUE), rate_limit_keys={rate_limit_key(c) for _, _, c in candidates})
+    queue, keys = container.queue(QUEUE), {rate_limit_key(c) for _, _, c in candidates}
+    live = live_jobs(queue, rate_limit_keys=keys)
+    # Slots of jobs a dead worker lost would otherwise be held for ever, and with all of a company's
+    # slots held its postings would wait for good (their jobs count as alive while they wait).
+    freed = free_lost_slots(queue, live, keys, older_than=quiet_since.timestamp())
     # A scheduled job still waiting long after it was due counts as lost: the worker holding RQ's
     # scheduler lock may have died, and another takes the lock over only minutes later.
     lost = [expected[j][:2] for j in expected if not live.alive(j, overdue_before=quiet_since.timestamp())]
@@ -66,4 +71,4 @@ def sweep_postings(container, now: datetime, *, limit: int = SWEEP_LIMIT) -> dic
             follow_up(session, container, p, at=None)
             p.updated_at = now
             enqueued += 1
-    return {"resumed": resumed, "enqueued": enqueued}
+    return {"resumed": resumed, "enqueued": enqueued, "slots_freed": freed}

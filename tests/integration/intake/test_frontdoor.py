@@ -120,6 +120,21 @@ def test_the_tick_registered_sweeper_recovers_a_delivery_redis_lost_once_its_gra
     assert count(container, EventRecord) == 1
 
 
+def test_the_sweeper_leaves_a_delivery_whose_job_still_waits_in_a_long_queue(container, client, endpoint, ledger):
+    path, secret, _ = endpoint
+    assert post_signed(client, path, DEAL_WON, secret).status_code == 200
+    later = utcnow() + timedelta(seconds=container.settings.sweep_grace) * 10
+    assert inbox.sweep(container, later) == 0  # its job is still queued: no second job behind it
+    assert inbox.sweep(container, later + timedelta(seconds=container.settings.sweep_grace)) == 0
+    assert len(queued(container)) == 1
+    container.redis.flushall()
+    assert inbox.sweep(container, later + 2 * timedelta(seconds=container.settings.sweep_grace)) == 1
+    assert len(queued(container)) == 1
+    run_jobs(container)
+    assert only_delivery(container).status == "processed"
+    assert count(container, EventRecord) == 1
+
+
 def test_an_authentic_body_that_cannot_be_read_is_kept_with_its_reason_and_answered_2xx(
         container, client, endpoint):
     path, secret, _ = endpoint

@@ -37,7 +37,8 @@ def wait_until(predicate, timeout: float, interval: float = 0.1, what: str = "co
         time.sleep(interval)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The ids of the processes whose parent is ``pid``."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -119,7 +120,7 @@ class Stack:
         """SIGKILL a worker and its work horse (RQ puts the horse in a process group of its own), as a
         dying machine would."""
         proc = self.workers.pop(name)
-        groups = {proc.pid} | {os.getpgid(pid) for pid in _children(proc.pid) if _alive(pid)}
+        groups = {proc.pid} | {os.getpgid(pid) for pid in children(proc.pid) if _alive(pid)}
         for group in groups:
             try:
                 os.killpg(group, signal.SIGKILL)

@@ -43,7 +43,7 @@ def test_the_sweeper_re_enqueues_a_posting_whose_job_redis_lost_and_leaves_live_
     for posting_id in (lost, alive):
         _quiet(container, posting_id)
     enqueue(container, alive, company_id, 0)
-    assert sweep_postings(container, utcnow()) == {"resumed": 0, "enqueued": 1}
+    assert sweep_postings(container, utcnow()) == {"resumed": 0, "enqueued": 1, "slots_freed": 0}
     with container.unit_of_work() as session:
         assert session.get(Posting, lost).job_seq == 1 and session.get(Posting, alive).job_seq == 0
         assert session.get(Posting, fresh).job_seq == 0  # quiet for less than the grace: its job may be on its way
@@ -77,12 +77,45 @@ def test_a_scheduled_job_long_overdue_counts_as_lost_because_rqs_scheduler_may_b
         assert (session.get(Posting, overdue).job_seq, session.get(Posting, pending).job_seq) == (1, 0)
 
 
+def _taken_by_a_worker_that_died(container, posting_id, seq=0):
+    # A worker listening to several queues takes a job with BLPOP; killed before it starts the job, it
+    # leaves the job in no queue and no registry, its hash saying "queued" and its rate-limit slot held.
+    assert container.redis.lrem("rq:queue:postings", 0, job_id(posting_id, seq)) == 1
+    assert container.redis.hget(f"rq:job:{job_id(posting_id, seq)}", "status") == b"queued"
+
+
+def _back_dated_slots(container, company_id, minutes=10):
+    key = f"rq:rl:autobill-postings:{company_id}:allowed"
+    then = (utcnow() - timedelta(minutes=minutes)).timestamp()
+    container.redis.zadd(key, {member: then for member in container.redis.zrange(key, 0, -1)})
+
+
 def test_a_job_whose_hash_says_queued_but_that_is_in_no_queue_counts_as_lost(container, company_id):
     posting_id = stored(container, period_draft(agreement_for(company_id)))
     enqueue(container, posting_id, company_id, 0)
-    # A worker killed between taking the job and starting it leaves such a job behind.
-    container.redis.lrem("rq:queue:postings", 0, job_id(posting_id, 0))
-    container.redis.delete(f"rq:rl:autobill-postings:{company_id}:allowed")
-    assert container.redis.hget(f"rq:job:{job_id(posting_id, 0)}", "status") == b"queued"
+    _taken_by_a_worker_that_died(container, posting_id)
+    _back_dated_slots(container, company_id)
     _quiet(container, posting_id)
     assert sweep_postings(container, utcnow())["enqueued"] == 1
+    assert Queue("postings", connection=container.redis).job_ids == [job_id(posting_id, 1)]
+
+
+def test_slots_held_by_jobs_dead_workers_lost_are_given_back_so_the_companys_postings_go_on(container, company_id):
+    from rq.rate_limit import RateLimitRegistry
+
+    agreement = agreement_for(company_id)
+    postings = [stored(container, period_draft(agreement, date(2026, m, 1))) for m in range(1, 6)]
+    for posting_id in postings:
+        enqueue(container, posting_id, company_id, 0)
+    lost, waiting = postings[:4], postings[4]  # four slots (AUTOBILL_POSTING_CONCURRENCY): the fifth waits
+    for posting_id in lost:
+        _taken_by_a_worker_that_died(container, posting_id)
+    _back_dated_slots(container, company_id)
+    queue = Queue("postings", connection=container.redis)
+    RateLimitRegistry(f"autobill-postings:{company_id}", container.redis).cleanup()  # RQ's own maintenance
+    assert queue.job_ids == []  # RQ keeps the slots: their jobs say "queued"
+    for posting_id in postings:
+        _quiet(container, posting_id)
+    assert sweep_postings(container, utcnow()) == {"resumed": 0, "enqueued": 4, "slots_freed": 4}
+    # The waiting posting goes first, then three of the four enqueued again; the last waits its turn.
+    assert queue.job_ids == [job_id(waiting, 0)] + [job_id(p, 1) for p in lost[:3]]
