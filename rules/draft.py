@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from rules.keys import BusinessKey
+from rules.quick import quick_init
 from rules.rule import SendMode
 
 
@@ -32,6 +33,7 @@ class LineKind(StrEnum):
     CARRIED_IN = "carried_in"
 
 
+@quick_init
 @dataclass(frozen=True)
 class Explanation:
     """How a line was reached: inputs, arithmetic, the one rounding step, sources, rule."""
@@ -58,6 +60,7 @@ class Explanation:
         return " ".join(p for p in parts if p)
 
 
+@quick_init
 @dataclass(frozen=True)
 class DraftLine:
     """One invoice line; ``amount`` is already rounded (once) to the currency's minor unit."""
@@ -75,6 +78,7 @@ class DraftLine:
     class_ref: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class DraftWarning:
     """Something a person should look at before the invoice goes out (``missing_rate``, ...)."""
@@ -83,6 +87,7 @@ class DraftWarning:
     message: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class UsageConsumed:
     """A usage record version this invoice bills, and what it billed for it."""
@@ -97,6 +102,7 @@ class UsageConsumed:
     deleted: bool = False
 
 
+@quick_init
 @dataclass(frozen=True)
 class BlockChange:
     """Hours drawn from and bought into a prepaid block, and the balance after."""
@@ -107,6 +113,7 @@ class BlockChange:
     balance_after: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class RolloverDraw:
     """Rolled-over hours used, from the grant of the period starting ``granted_for``."""
@@ -116,6 +123,7 @@ class RolloverDraw:
     hours: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class RolloverGrant:
     """Unused included hours of the period starting ``granted_for``, usable in periods that start
@@ -127,6 +135,7 @@ class RolloverGrant:
     expires: date | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class CreditApplied:
     """An SLA credit taken off this invoice; ``carried`` is what did not fit and waits for the next."""
@@ -137,6 +146,7 @@ class CreditApplied:
     source_ids: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class DepositBilled:
     """A deposit this invoice asks for; later milestone invoices take it off."""
@@ -145,6 +155,7 @@ class DepositBilled:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class DepositApplied:
     """Part of an earlier deposit (by the deposit invoice's business key) taken off this invoice."""
@@ -154,6 +165,7 @@ class DepositApplied:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class Carried:
     """An amount moved to the next invoice (above a not-to-exceed cap) or brought in from one."""
@@ -163,6 +175,7 @@ class Carried:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class CapUse:
     """What a not-to-exceed cap's period has billed so far, this invoice included."""
@@ -172,6 +185,7 @@ class CapUse:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class FeePeriod:
     """A fee period this invoice bills (so a contract end does not bill it again)."""
@@ -181,6 +195,7 @@ class FeePeriod:
     end: date  # exclusive
 
 
+@quick_init
 @dataclass(frozen=True)
 class Consumption:
     """Everything the invoice uses up or creates, for the caller to record with the posting."""
@@ -204,6 +219,7 @@ _CONSUMPTION_FIELDS = ("usage", "blocks", "rollover_draws", "rollover_grants", "
                        "deposits_applied", "carried", "fee_periods", "cap_uses")
 
 
+@quick_init
 @dataclass(frozen=True)
 class TaxExpectation:
     """Tax the draft expects for one code, when the company's rate is known."""
@@ -214,6 +230,7 @@ class TaxExpectation:
     tax: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, kw_only=True)
 class InvoiceDraft:
     """One rule firing, as the invoice it proposes. ``total`` is the sum of the lines (before tax)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from rules.calendar import days_in_month
 from rules.errors import InvalidAgreement
@@ -43,7 +44,7 @@ class PaymentTerms:
             return month_end + timedelta(days=self.days)
         return invoice_date + timedelta(days=self.days)
 
-    @property
+    @cached_property
     def label(self) -> str:
         """``Net 30``, ``Due on receipt``, ``End of month + 15``, or the QuickBooks name."""
         if self.name:

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from rules.calendar import BillingPeriod
+from rules.quick import quick_init
 
 
 class Trigger(StrEnum):
@@ -18,6 +19,7 @@ class Trigger(StrEnum):
     OBJECT = "object"  # a deal, milestone, renewal or single usage record
 
 
+@quick_init
 @dataclass(frozen=True)
 class Window:
     """What one draft covers."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from rules import templates
@@ -31,12 +32,13 @@ from rules.draft import (
 from rules.errors import InvalidInput
 from rules.events import Event, event_to_dict
 from rules.history import History
-from rules.money import quantize, rounding_step
+from rules.money import decimal_mode, exponent, rounding_step
 from rules.rule import Rule
 from rules.usage import UsageRecord
 from rules.window import Window
 
 ZERO = Decimal(0)
+DESCRIPTION_LIMIT = templates.LIMITS["description"]
 
 
 class Context:
@@ -67,6 +69,12 @@ class Context:
         self.cap_uses: list[CapUse] = []
         self._routed = _route(agreement, usage, window)
         self._template_base: dict[str, Any] | None = None
+        # Made once per draft rather than per line: the quantum, rounding mode, exact-rounding text
+        # and the tax code of each (item, taxable, override) seen.
+        self._quantum = exponent(agreement.currency)
+        self._mode = decimal_mode(agreement.rounding)
+        self._exact = rounding_step(ZERO, ZERO, agreement.currency, agreement.rounding)
+        self._tax_codes = _tax_codes(agreement)
 
     def usage_for(self, component: Component) -> list[UsageRecord]:
         """The usage in this window that ``component`` bills (first matching component wins)."""
@@ -75,6 +83,12 @@ class Context:
     def subtotal(self) -> Decimal:
         """The sum of the lines made so far."""
         return sum((line.amount for line in self.lines), ZERO)
+
+    def consumes_anything(self) -> bool:
+        """True when the draft uses up or creates anything (a zero-line draft may still)."""
+        return bool(self.usage_consumed or self.blocks or self.rollover_draws or self.rollover_grants
+                    or self.credits or self.deposits_billed or self.deposits_applied or self.carried
+                    or self.fee_periods or self.cap_uses)
 
     def consumption(self) -> Consumption:
         """Everything recorded so far, as the draft's ``Consumption``."""
@@ -96,31 +110,36 @@ class Context:
                  detail: dict[str, Any] | None = None, tax_code: str | None = None) -> DraftLine:
         """Make a line: round its amount once, pick its tax code, render its description.
         A ``rate`` of None makes a one-unit line whose rate is the rounded amount (prorated fees)."""
-        amount = quantize(unrounded, self.currency, self.policy)
+        amount = unrounded.quantize(self._quantum, rounding=self._mode)
         if rate is None:
             rate = amount
         item = item or component.item or self.rule.what.default_item
-        defaults = self.agreement.items.get(item) if item else None
-        if defaults is not None and defaults.taxable is not None:
-            taxable = defaults.taxable
-        tax_code = self.agreement.tax.code_for(
-            override=tax_code or component.tax_code, item_code=defaults.tax_code if defaults else None,
-            taxable=taxable)
+        override = tax_code or component.tax_code
+        slot = (item, taxable, override)
+        code = self._tax_codes.get(slot)
+        if code is None:
+            code = self._tax_codes[slot] = self._tax_code(item, taxable, override)
         description = default
         if component.description:
             description = self._render_line(component, kind, default, item, quantity, rate, amount, detail)
-        elif len(description) > templates.LIMITS["description"]:
-            description = description[: templates.LIMITS["description"] - 1] + "…"
+        elif len(description) > DESCRIPTION_LIMIT:
+            description = description[: DESCRIPTION_LIMIT - 1] + "…"
         explanation = Explanation(
-            component_id=component.id, model=component.TYPE, inputs=tuple(inputs), arithmetic=arithmetic,
-            unrounded=unrounded, rounding=rounding_step(unrounded, amount, self.currency, self.policy),
-            source_ids=tuple(sources), rule_id=self.rule.id, rule_version=self.rule.version, notes=tuple(notes))
-        line = DraftLine(kind=kind, component_id=component.id, item=item, description=description,
-                         quantity=quantity, rate=rate, amount=amount, tax_code=tax_code,
-                         explanation=explanation, service_date=service_date,
-                         class_ref=component.class_ref or self.agreement.class_ref)
+            component.id, component.TYPE, tuple(inputs), arithmetic, unrounded,
+            self._exact if unrounded == amount else rounding_step(unrounded, amount, self.currency, self.policy),
+            tuple(sources), self.rule.id, self.rule.version, tuple(notes))
+        line = DraftLine(kind, component.id, item, description, quantity, rate, amount, code, explanation,
+                         service_date, component.class_ref or self.agreement.class_ref)
         self.lines.append(line)
         return line
+
+    def _tax_code(self, item: str | None, taxable: bool | None, override: str | None) -> str:
+        # With no item defaults the item plays no part; _tax_codes shares those answers.
+        defaults = self.agreement.items.get(item) if item else None
+        if defaults is not None and defaults.taxable is not None:
+            taxable = defaults.taxable
+        return self.agreement.tax.code_for(override=override, item_code=defaults.tax_code if defaults else None,
+                                           taxable=taxable)
 
     def template_base(self) -> dict[str, Any]:
         """The variables every template sees (agreement, period, event, rule, today)."""
@@ -138,6 +157,20 @@ class Context:
             line.update(detail)
         variables = {**self.template_base(), "line": line, "default": default, "invoice": None}
         return templates.render("description", component.description, variables)
+
+
+def _tax_codes(agreement: Agreement) -> dict:
+    """Where a draft keeps the tax code of each (item, taxable, override) it met: shared by every
+    agreement with the same tax treatment and no item defaults (the codes then do not depend on
+    the item), else the draft's own."""
+    if agreement.items:
+        return {}
+    tax = agreement.tax
+    found = tax.__dict__.get("_codes_without_items")
+    if found is None:
+        found = {}
+        object.__setattr__(tax, "_codes_without_items", found)
+    return found
 
 
 def period_variables(period: BillingPeriod | None) -> dict[str, Any] | None:
@@ -163,30 +196,79 @@ def template_variables(agreement: Agreement, rule: Rule, event: Event | None, pe
     }
 
 
+def _takers(agreement: Agreement) -> tuple[tuple[Any, ...], ...]:
+    """The agreement's usage components in order: (id, kinds it bills, its filter's checks), each
+    check a (field getter, values allowed) pair for a non-empty list of its ``usage`` filter."""
+    found = agreement.__dict__.get("_usage_takers")
+    if found is None:
+        takers = []
+        for comp in agreement.components:
+            kinds = comp.USAGE_KINDS
+            if kinds:
+                f = getattr(comp, "usage", None)
+                checks = ()
+                if f is not None and (f.kinds or f.projects or f.tasks or f.roles or f.people):
+                    checks = tuple((_FIELDS[name], values) for name, values in (
+                        ("kind", f.kinds), ("project", f.projects), ("task", f.tasks), ("role", f.roles),
+                        ("person", f.people)) if values)
+                takers.append((comp.id, kinds, checks))
+        found = tuple(takers)
+        object.__setattr__(agreement, "_usage_takers", found)
+    return found
+
+
+_FIELDS = {name: attrgetter(name) for name in ("kind", "project", "task", "role", "person")}
+_USAGE_ORDER = attrgetter("date", "source", "source_id")
+
+
 def _route(agreement: Agreement, usage: Iterable[UsageRecord], window: Window) -> dict[str, list[UsageRecord]]:
-    if window.only_source_ids is None and window.usage_through is None:
+    only, through = window.only_source_ids, window.usage_through
+    if only is None and through is None:
         return {}
     latest: dict[tuple[str, str], UsageRecord] = {}
+    agreement_id = agreement.id
     for record in usage:
-        if record.agreement_id is not None and record.agreement_id != agreement.id:
+        if record.agreement_id is not None and record.agreement_id != agreement_id:
             raise InvalidInput(f"usage record {record.source}:{record.source_id} belongs to agreement "
-                               f"{record.agreement_id}, not {agreement.id}")
-        if window.only_source_ids is not None:
-            if record.source_id not in window.only_source_ids:
+                               f"{record.agreement_id}, not {agreement_id}")
+        if only is not None:
+            if record.source_id not in only:
                 continue
-        elif record.date >= window.usage_through:
+        elif record.date >= through:
             continue
         slot = (record.source, record.source_id)
         known = latest.get(slot)
         if known is None or known.version < record.version:
             latest[slot] = record
     routed: dict[str, list[UsageRecord]] = {}
-    takers = [c for c in agreement.components if c.USAGE_KINDS]
-    for record in sorted(latest.values(), key=lambda r: (r.date, r.source, r.source_id)):
-        kind = record.kind.value
-        for comp in takers:
-            usage_filter = getattr(comp, "usage", None)
-            if kind in comp.USAGE_KINDS and (usage_filter is None or usage_filter.matches(record)):
-                routed.setdefault(comp.id, []).append(record)
-                break
+    takers = _takers(agreement)
+    if not takers or not latest:
+        return routed
+    records = sorted(latest.values(), key=_USAGE_ORDER) if len(latest) > 1 else latest.values()
+    owners: dict[tuple[Any, ...], str | None] = {}  # records alike in what filters read go alike
+    for record in records:
+        traits = (record.kind, record.project, record.task, record.role, record.person)
+        if traits in owners:
+            owner = owners[traits]
+        else:
+            owner = owners[traits] = _owner(takers, record)
+        if owner is not None:
+            found = routed.get(owner)
+            if found is None:
+                routed[owner] = [record]
+            else:
+                found.append(record)
     return routed
+
+
+def _owner(takers: tuple[tuple[Any, ...], ...], record: UsageRecord) -> str | None:
+    """The first component that takes ``record``: it consumes the kind and its filter matches."""
+    kind = record.kind  # a StrEnum: equal to the kind names components list
+    for comp_id, takes, checks in takers:
+        if kind in takes:
+            for get, allowed in checks:
+                if get(record) not in allowed:
+                    break
+            else:
+                return comp_id
+    return None
