@@ -81,6 +81,7 @@ from rules.errors import (
     InvalidInput,
     InvalidTemplate,
     RulesError,
+    TemplateDataMissing,
 )
 from rules.events import Event, EventKind, EventLine, SourceCustomer, event_from_dict, event_to_dict
 from rules.history import DepositBalance, History
@@ -115,7 +116,7 @@ __all__ = [
     "InvoiceDraft", "ItemDefaults", "LineGrouping", "LineKind", "LineSelection", "Milestone", "Milestones",
     "OverCap", "PassThrough", "PaymentTerms", "Rates", "Retainer", "Rollover", "RolloverDraw",
     "RolloverGrant", "RoundingPolicy", "Rule", "RulesError", "Schedule", "SendMode", "SlaCredits",
-    "SourceCustomer", "TaxExpectation", "TaxTreatment", "TermsKind", "Tier", "TieredHours", "TierMode",
+    "SourceCustomer", "TaxExpectation", "TaxTreatment", "TemplateDataMissing", "TermsKind", "Tier", "TieredHours", "TierMode",
     "TimeAndMaterials", "Timing", "UsageConsumed", "UsageFilter", "UsageKind", "UsageRecord", "What",
     "When", "agreement_id_for", "agreement_to_dict", "draft_from_dict", "draft_to_dict", "dump_agreement",
     "dump_agreements", "dump_draft", "event_from_dict", "event_to_dict", "load_agreement",

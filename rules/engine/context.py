@@ -29,7 +29,7 @@ from rules.draft import (
     RolloverGrant,
     UsageConsumed,
 )
-from rules.errors import InvalidInput
+from rules.errors import InvalidInput, TemplateDataMissing
 from rules.events import Event, event_to_dict
 from rules.history import History
 from rules.money import decimal_mode, exponent, rounding_step
@@ -156,7 +156,19 @@ class Context:
         if detail:
             line.update(detail)
         variables = {**self.template_base(), "line": line, "default": default, "invoice": None}
-        return templates.render("description", component.description, variables)
+        try:
+            return templates.render("description", component.description, variables)
+        except TemplateDataMissing as exc:
+            self.missing_data(f"the description template of {component.id}", exc, "the default description is used")
+            return default
+
+    def missing_data(self, what: str, exc: TemplateDataMissing, fallback: str) -> None:
+        """Hold the draft because a template needs event data this event lacks (once per template)."""
+        event = self.event
+        message = (f"{what} {exc.reason} ({event.kind} {event.source}:{event.source_object_id}); "
+                   f"{fallback}")
+        if message not in self.holds:
+            self.warn("template_data_missing", message)
 
 
 def _tax_codes(agreement: Agreement) -> dict:
@@ -183,14 +195,15 @@ def period_variables(period: BillingPeriod | None) -> dict[str, Any] | None:
 
 def template_variables(agreement: Agreement, rule: Rule, event: Event | None, period: BillingPeriod | None,
                        today: date) -> dict[str, Any]:
-    """The plain data templates see; the same shape as ``templates.SAMPLE_INVOICE``."""
+    """The plain data templates see; the same shape as ``templates.sample_context()``."""
+    event_data = None
+    if event is not None:
+        event_data = event_to_dict(event)
+        event_data["attributes"] = templates.EventAttributes(event_data["attributes"])
     return {
-        "agreement": {"id": agreement.id, "name": agreement.name, "customer_id": agreement.customer_id,
-                      "customer_name": agreement.customer_name, "po_number": agreement.po_number,
-                      "currency": agreement.currency, "start": agreement.start, "end": agreement.end,
-                      "cycle": agreement.cycle.label, "attributes": dict(agreement.attributes)},
+        "agreement": templates.agreement_variables(agreement),
         "period": period_variables(period),
-        "event": event_to_dict(event) if event is not None else None,
+        "event": event_data,
         "rule": {"id": rule.id, "version": rule.version},
         "today": today,
     }

@@ -33,7 +33,7 @@ from rules.draft import Consumption, InvoiceDraft, LineKind, TaxExpectation
 from rules.engine.conditions import conditions_hold
 from rules.engine.context import Context, period_variables, template_variables
 from rules.engine.windows import window_for
-from rules.errors import InvalidInput
+from rules.errors import InvalidInput, TemplateDataMissing
 from rules.events import Event
 from rules.history import History
 from rules.keys import BusinessKey
@@ -121,8 +121,6 @@ def assemble(ctx: Context) -> InvoiceDraft | None:
     terms = agreement.terms
     due = terms.due_date(ctx.today)
     service_start, service_end = _service_span(ctx, consumption)
-    holds = list(ctx.holds)
-    _review(ctx, total, holds)
     memo = private_note = doc_number = None
     what = rule.what
     sources = {"memo": what.memo or agreement.memo, "private_note": what.private_note or agreement.private_note,
@@ -133,9 +131,11 @@ def assemble(ctx: Context) -> InvoiceDraft | None:
                      "invoice": {"date": ctx.today, "due_date": due, "terms": terms.label, "total": total,
                                  "currency": agreement.currency, "key": str(key), "lines": len(lines)}}
         marker_room = templates.LIMITS["private_note"] - len(_marker(key)) - 1
-        memo = _render("memo", sources["memo"], variables)
-        private_note = _render("private_note", sources["private_note"], variables, limit=marker_room)
-        doc_number = _render("doc_number", sources["doc_number"], variables)
+        memo = _render(ctx, "memo", sources["memo"], variables)
+        private_note = _render(ctx, "private_note", sources["private_note"], variables, limit=marker_room)
+        doc_number = _render(ctx, "doc_number", sources["doc_number"], variables)
+    holds = list(ctx.holds)  # after the templates: one may have held the draft
+    _review(ctx, total, holds)
     private_note = f"{private_note}\n{_marker(key)}" if private_note else _marker(key)
     trigger = f"{event.kind} {event.source}:{event.source_object_id}"
     if event.source_event_id:
@@ -187,10 +187,19 @@ def _marker(key: BusinessKey) -> str:
     return f"autobill:{key}"
 
 
-def _render(field: str, source: str | None, variables: dict, *, limit: int | None = None) -> str | None:
+_FALLBACK = {"memo": "the invoice goes without a customer memo",
+             "private_note": "the private note carries only the autobill marker",
+             "doc_number": "QuickBooks will number the invoice"}
+
+
+def _render(ctx: Context, field: str, source: str | None, variables: dict, *, limit: int | None = None) -> str | None:
     if not source:
         return None
-    return templates.render(field, source, variables, limit=limit) or None
+    try:
+        return templates.render(field, source, variables, limit=limit) or None
+    except TemplateDataMissing as exc:
+        ctx.missing_data(f"the {field.replace('_', ' ')} template", exc, _FALLBACK[field])
+        return None
 
 
 def _review(ctx: Context, total: Decimal, holds: list[str]) -> None:
