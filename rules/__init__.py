@@ -62,6 +62,7 @@ from rules.engine import (
     LineSummary,
     StartedAgreement,
     conditions_hold,
+    crossing_object_id,
     customer_diff,
     draft_for_event,
     dry_run,
@@ -105,7 +106,7 @@ from rules.usage import UsageKind, UsageRecord, usage_from_event
 
 __all__ = [
     "CustomerDiff", "DryRun", "DryRunInput", "DuePeriod", "Flag", "LineChange", "LineSummary", "StartedAgreement",
-    "conditions_hold", "customer_diff", "draft_for_event", "dry_run", "due_drafts", "due_events", "due_periods",
+    "conditions_hold", "crossing_object_id", "customer_diff", "draft_for_event", "dry_run", "due_drafts", "due_events", "due_periods",
     "period_event", "rule_applies", "rules_for_event", "start_agreement", "threshold_event",
     "Agreement", "AgreementSet", "AgreementTemplate", "BillingPeriod", "BlockChange", "BusinessKey", "CapUse",
     "Cadence", "CadenceUnit", "Carried", "Component", "Condition", "Conditions", "Consumption",
