@@ -27,6 +27,7 @@ class LineKind(StrEnum):
     LESS_DEPOSIT = "less_deposit"
     UNUSED_DEPOSIT = "unused_deposit"
     SLA_CREDIT = "sla_credit"
+    SLA_CREDIT_REVERSED = "sla_credit_reversed"
     PASS_THROUGH = "pass_through"
     EVENT_LINE = "event_line"
     CAP_CARRY_OVER = "cap_carry_over"

@@ -46,6 +46,10 @@ class History:
     cap_used: Mapping[tuple[str, date], Decimal] = field(default_factory=dict)  # (component, period) -> billed
     thresholds: Mapping[tuple[str, date], int] = field(default_factory=dict)  # (rule, period) -> crossings
     previous_totals: Mapping[str, Decimal] = field(default_factory=dict)  # rule id -> last draft's total
+    # (source, source id) -> business key of the invoice that last billed the usage record
+    billed_on: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # business key -> the invoice's QuickBooks number (DocNumber), once known: the caller fills it
+    invoice_numbers: Mapping[str, str] = field(default_factory=dict)
 
     def billed(self, source: str, source_id: str) -> UsageConsumed | None:
         """The last billed version of a usage record, if any."""
@@ -54,6 +58,12 @@ class History:
             index = {(u.source, u.source_id): u for u in self.billed_usage}
             object.__setattr__(self, "_billed_index", index)
         return index.get((source, source_id))
+
+    def invoice_name(self, key: str) -> str:
+        """How a line names an earlier invoice: ``invoice 1042``, else by its autobill key (the
+        private note's marker, which finds it in QuickBooks)."""
+        number = self.invoice_numbers.get(key)
+        return f"invoice {number}" if number else f"invoice autobill:{key}"
 
     def fee_billed(self, component_id: str, start: date) -> bool:
         """True when the fee period of ``component_id`` starting ``start`` was billed."""
@@ -67,8 +77,10 @@ class History:
         """This history once ``draft`` is posted (what a caller's records would then say)."""
         c = draft.consumption
         billed = {(u.source, u.source_id): u for u in self.billed_usage}
+        billed_on = dict(self.billed_on)
         for u in c.usage:
             billed[(u.source, u.source_id)] = u
+            billed_on[(u.source, u.source_id)] = str(draft.key)
         blocks = dict(self.blocks)
         for b in c.blocks:
             blocks[b.component_id] = b.balance_after
@@ -109,6 +121,8 @@ class History:
             cap_used=cap_used,
             thresholds=thresholds,
             previous_totals={**self.previous_totals, draft.rule_id: draft.total},
+            billed_on=billed_on,
+            invoice_numbers=self.invoice_numbers,
         )
 
     def with_usage_billed(self, records: tuple[UsageConsumed, ...]) -> History:
