@@ -77,6 +77,8 @@ def bill_fee(ctx: Context, component: Component, amount: Decimal, period: Billin
     if component.description:
         detail = {"period": {"start": period.start, "end": period.last_day, "label": label,
                              "index": period.index, "partial": period.is_partial}, "name": name}
+    # A fee comes from the agreement itself: its sources name the agreement and the fee period.
+    sources = (f"agreement:{ctx.agreement.id}", f"period:{period.start.isoformat()}/{period.last_day.isoformat()}")
     ctx.add_line(component, kind, quantity=ONE, rate=None, unrounded=unrounded, default=default,
-                 inputs=inputs, arithmetic=arithmetic, service_date=period.start, detail=detail)
+                 inputs=inputs, arithmetic=arithmetic, sources=sources, service_date=period.start, detail=detail)
     ctx.fee_periods.append(FeePeriod(component.id, period.start, period.end))

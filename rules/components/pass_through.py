@@ -68,7 +68,9 @@ def bill(component: PassThrough, ctx: Context) -> None:
         else:
             delta = rounded - (prior.amount or ZERO)
             if delta:
-                ctx.add_line(component, LineKind.PASS_THROUGH, quantity=Decimal(1), rate=None, unrounded=delta,
+                # Unrounded (price now less what was billed), so the explanation shows the rounding step.
+                ctx.add_line(component, LineKind.PASS_THROUGH, quantity=Decimal(1), rate=None,
+                             unrounded=price - (prior.amount or ZERO),
                              default=f"{label} ({record.date.isoformat()}): correction", inputs=how, sources=[source],
                              arithmetic=f"{money(rounded)} now - {money(prior.amount or ZERO)} billed before",
                              taxable=record.taxable, tax_code=override, service_date=record.date,
