@@ -110,10 +110,14 @@ class History:
         if thing.startswith("threshold:"):
             slot = (draft.rule_id, date.fromisoformat(thing[len("threshold:"):].split("#")[0]))
             thresholds[slot] = thresholds.get(slot, 0) + 1
+        # After a scheduled run at boundary b only periods starting on or after b are settled, so a
+        # grant that expires by b can never be drawn again: it is dropped, not carried forever.
+        usable_from = date.fromisoformat(thing[len("period:"):]) if thing.startswith("period:") else None
         return History(
             billed_usage=tuple(billed.values()),
             blocks=blocks,
-            rollover=tuple(g for g in grants.values() if g.hours > 0),
+            rollover=tuple(g for g in grants.values() if g.hours > 0
+                           and (usable_from is None or g.expires is None or g.expires > usable_from)),
             deposits=tuple(deposits.values()),
             carried={k: v for k, v in carried.items() if v},
             credits_carried={k: v for k, v in credits.items() if v},

@@ -80,6 +80,15 @@ def money(value: Decimal) -> str:
     return format(value, ",f")
 
 
+def money_in(value: Decimal, currency: str) -> str:
+    """``money`` with at least the currency's minor unit of places (a cap given as ``1000`` reads
+    ``1,000.00``); more places than that are kept, never rounded away."""
+    quantum = exponent(currency)
+    if value.as_tuple().exponent > quantum.as_tuple().exponent:
+        value = value.quantize(quantum)
+    return money(value)
+
+
 def rounding_step(unrounded: Decimal, rounded: Decimal, currency: str, policy: RoundingPolicy) -> str:
     """The one rounding step of a line, in words: ``rounded half_up to 0.01: 2266.6666 -> 2266.67``."""
     step = _STEPS.get((currency, policy))

@@ -10,7 +10,7 @@ from rules.calendar import ONE_DAY, schedule_for
 from rules.components.time_materials import LineGrouping, OverCap, TimeAndMaterials
 from rules.components.usage_view import Entry, hour_entries, hours_text
 from rules.draft import CapUse, Carried, LineKind, UsageConsumed
-from rules.money import ZERO, money, plain
+from rules.money import ZERO, money, money_in, plain
 from rules.usage import UsageRecord
 from rules.window import Trigger
 
@@ -169,15 +169,16 @@ def _apply_cap(ctx: Context, component: TimeAndMaterials, billed: Decimal) -> No
         ctx.cap_uses.append(CapUse(component.id, start, used + billed))
         return
     excess = billed - room
+    cap_text = money_in(cap, ctx.currency)  # the cap as typed (1000) reads 1,000.00 like the amounts
     if component.over_cap is OverCap.HOLD:
-        ctx.holds.append(f"{component.id}: {money(excess)} over the not-to-exceed cap of {money(cap)} "
+        ctx.holds.append(f"{component.id}: {money(excess)} over the not-to-exceed cap of {cap_text} "
                          f"for the period from {start.isoformat()}")
         ctx.cap_uses.append(CapUse(component.id, start, used + billed))
         return
     ctx.add_line(component, LineKind.CAP_CARRY_OVER, quantity=Decimal(1), rate=None, unrounded=-excess,
-                 default=f"{component.item or 'Time'}: {money(excess)} above the not-to-exceed cap of {money(cap)}, "
+                 default=f"{component.item or 'Time'}: {money(excess)} above the not-to-exceed cap of {cap_text}, "
                          "carried to the next period",
-                 inputs=[("cap", money(cap)), ("already billed this period", money(used)), ("this invoice", money(billed))],
-                 arithmetic=f"{money(used)} + {money(billed)} - {money(cap)} = {money(excess)} over the cap")
+                 inputs=[("cap", cap_text), ("already billed this period", money(used)), ("this invoice", money(billed))],
+                 arithmetic=f"{money(used)} + {money(billed)} - {cap_text} = {money(excess)} over the cap")
     ctx.carried.append(Carried(component.id, excess, "above the not-to-exceed cap"))
     ctx.cap_uses.append(CapUse(component.id, start, used + room))
