@@ -136,6 +136,11 @@ class BillingPeriod:
         return Decimal(self.days) / Decimal(self.full_days)
 
     @cached_property
+    def source_id(self) -> str:
+        """``period:2026-11-01/2026-11-30``, as explanations name a fee period."""
+        return f"period:{self.start.isoformat()}/{self.last_day.isoformat()}"
+
+    @cached_property
     def label(self) -> str:
         """``2026-11-01 to 2026-11-30``."""
         return f"{self.start.isoformat()} to {self.last_day.isoformat()}"

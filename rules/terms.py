@@ -21,6 +21,9 @@ class TermsKind(StrEnum):
     DUE_ON_RECEIPT = "due_on_receipt"
 
 
+_DUE_ON_RECEIPT, _END_OF_MONTH = TermsKind.DUE_ON_RECEIPT, TermsKind.END_OF_MONTH  # plain names: see rules.window
+
+
 @dataclass(frozen=True)
 class PaymentTerms:
     """When an invoice is due; ``name`` is the QuickBooks term to show (``Net 30``)."""
@@ -37,9 +40,9 @@ class PaymentTerms:
 
     def due_date(self, invoice_date: date) -> date:
         """The due date of an invoice dated ``invoice_date``."""
-        if self.kind is TermsKind.DUE_ON_RECEIPT:
+        if self.kind is _DUE_ON_RECEIPT:
             return invoice_date
-        if self.kind is TermsKind.END_OF_MONTH:
+        if self.kind is _END_OF_MONTH:
             month_end = invoice_date.replace(day=days_in_month(invoice_date.year, invoice_date.month))
             return month_end + timedelta(days=self.days)
         return invoice_date + timedelta(days=self.days)

@@ -15,7 +15,7 @@ from rules.components.retainer_billing import settle_hours, usage_period
 from rules.components.usage_view import hour_entries, hours_text, total_hours
 from rules.draft import BlockChange, LineKind
 from rules.money import ZERO, money
-from rules.window import Trigger
+from rules.window import BOUNDARY, END, THRESHOLD
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -71,15 +71,16 @@ def top_up(component: HourBlock, ctx: Context) -> None:
 
 def bill_block(component: HourBlock, ctx: Context) -> None:
     """Draw the period's hours from the block, top it up below the threshold, bill any excess."""
-    if ctx.window.trigger is Trigger.THRESHOLD:
+    trigger = ctx.window.trigger
+    if trigger is THRESHOLD:
         top_up(component, ctx)
         return
-    if ctx.window.trigger not in (Trigger.BOUNDARY, Trigger.END):
+    if trigger is not BOUNDARY and trigger is not END:
         return
     known = ctx.history.blocks.get(component.id)
     balance = known if known is not None else ZERO
     purchased = ZERO
-    if known is None and component.initial_purchase and ctx.window.trigger is Trigger.BOUNDARY:
+    if known is None and component.initial_purchase and trigger is BOUNDARY:
         _purchase(ctx, component, 1, "first prepaid block", balance)
         balance += component.block_hours
         purchased += component.block_hours

@@ -15,7 +15,7 @@ from rules.components.sla_credits import SlaCredits
 from rules.draft import CreditApplied, LineKind, UsageConsumed
 from rules.money import HUNDRED, ZERO, money, plain, quantize
 from rules.usage import UsageRecord
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -45,8 +45,8 @@ def credit(component: SlaCredits, ctx: Context) -> None:
     """A negative line for the credits breaches earned (plus any carried), up to the invoice's subtotal;
     before it, a breach withdrawn (or changed) after it was credited takes its credit back."""
     window = ctx.window
-    if window.trigger not in (Trigger.BOUNDARY, Trigger.END) or (
-            window.trigger is Trigger.BOUNDARY and window.closed is None):
+    trigger = window.trigger
+    if (trigger is not BOUNDARY and trigger is not END) or (trigger is BOUNDARY and window.closed is None):
         return
     history = ctx.history
     fee = period_fee(component, ctx)

@@ -10,9 +10,10 @@ from rules.components.base import Component, Timing
 from rules.components.contract_end import early_end_fee_periods
 from rules.draft import FeePeriod, LineKind
 from rules.money import money
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
 
 ONE = Decimal(1)
+ADVANCE, ARREARS = Timing.ADVANCE, Timing.ARREARS  # plain names: see rules.window
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -22,10 +23,10 @@ def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing
     """The fee periods of ``component`` this draft bills, never one already billed."""
     window, agreement = ctx.window, ctx.agreement
     trigger = window.trigger
-    if trigger is Trigger.BOUNDARY:
+    if trigger is BOUNDARY:
         grid = agreement.schedule if cadence is agreement.cycle or cadence == agreement.cycle else schedule_for(agreement.start, cadence,
                                                                                  agreement.end)
-        if timing is Timing.ADVANCE:
+        if timing is ADVANCE:
             if window.next_boundary is None:
                 return []
             slot = ("advance", window.on, window.next_boundary)
@@ -37,9 +38,9 @@ def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing
         periods = grid.memo.get(slot)
         if periods is None:
             periods = grid.memo[slot] = tuple(
-                grid.periods_between(slot[1], slot[2]) if timing is Timing.ADVANCE
+                grid.periods_between(slot[1], slot[2]) if timing is ADVANCE
                 else grid.periods_ending_in(slot[1], slot[2]))
-    elif trigger is Trigger.END and timing is Timing.ARREARS:
+    elif trigger is END and timing is ARREARS:
         periods = early_end_fee_periods(ctx, cadence)
     else:
         return []
@@ -55,7 +56,7 @@ def bill_fee(ctx: Context, component: Component, amount: Decimal, period: Billin
     fee = money(amount)
     label = period.label
     inputs = [("fee", f"{fee} {cadence.label}"), ("period", label),
-              ("timing", "in advance" if timing is Timing.ADVANCE else "in arrears")]
+              ("timing", "in advance" if timing is ADVANCE else "in arrears")]
     if period.is_partial:
         days, full_days = period.days, period.full_days
         if prorate:
@@ -78,7 +79,7 @@ def bill_fee(ctx: Context, component: Component, amount: Decimal, period: Billin
         detail = {"period": {"start": period.start, "end": period.last_day, "label": label,
                              "index": period.index, "partial": period.is_partial}, "name": name}
     # A fee comes from the agreement itself: its sources name the agreement and the fee period.
-    sources = (f"agreement:{ctx.agreement.id}", f"period:{period.start.isoformat()}/{period.last_day.isoformat()}")
+    sources = (f"agreement:{ctx.agreement.id}", period.source_id)
     ctx.add_line(component, kind, quantity=ONE, rate=None, unrounded=unrounded, default=default,
                  inputs=inputs, arithmetic=arithmetic, sources=sources, service_date=period.start, detail=detail)
     ctx.fee_periods.append(FeePeriod(component.id, period.start, period.end))

@@ -11,7 +11,7 @@ from rules.components.retainer import Retainer
 from rules.components.usage_view import Entry, hour_entries, hours_text
 from rules.draft import LineKind, RolloverDraw, RolloverGrant, UsageConsumed
 from rules.money import ZERO, money
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 def usage_period(ctx: Context) -> BillingPeriod | None:
     """The agreement period whose hours this draft settles (the closed one, or the last at an end)."""
     window = ctx.window
-    if window.trigger is Trigger.BOUNDARY:
+    if window.trigger is BOUNDARY:
         return window.closed
-    if window.trigger is Trigger.END and window.end_day is not None:
+    if window.trigger is END and window.end_day is not None:
         agreement = ctx.agreement
         return schedule_for(agreement.start, agreement.cycle, window.end_day).period_at(window.end_day)
     return None

@@ -12,7 +12,7 @@ from rules.components.usage_view import Entry, hour_entries, hours_text
 from rules.draft import CapUse, Carried, LineKind, UsageConsumed
 from rules.money import ZERO, money, money_in, plain
 from rules.usage import UsageRecord
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -37,6 +37,7 @@ def rate_for(component: TimeAndMaterials, record: UsageRecord) -> tuple[Decimal 
 
 
 _GROUP_FIELD = {LineGrouping.TASK: "task", LineGrouping.PERSON: "person", LineGrouping.ROLE: "role"}
+BY_ENTRY = LineGrouping.ENTRY  # a plain name: see rules.window
 
 
 def cap_period_start(ctx: Context) -> date:
@@ -52,11 +53,11 @@ def cap_period_start(ctx: Context) -> date:
 def bill(component: TimeAndMaterials, ctx: Context) -> None:
     """Lines for billable time not billed yet (edits bill their difference), then the cap."""
     window = ctx.window
-    if window.trigger is Trigger.BOUNDARY and window.closed is None:
+    if window.trigger is BOUNDARY and window.closed is None:
         return
     entries = hour_entries(ctx.usage_for(component), component.rounding, ctx.history)
     groups: dict[tuple[str, Decimal], tuple[list[Entry], str]] = {}
-    by_entry = component.group_by is LineGrouping.ENTRY
+    by_entry = component.group_by is BY_ENTRY
     field = None if by_entry else _GROUP_FIELD[component.group_by]
     consumed, comp_id = ctx.usage_consumed, component.id
     rates = component.rates
@@ -99,7 +100,7 @@ def bill(component: TimeAndMaterials, ctx: Context) -> None:
                 continue
             line = _time_line(ctx, component, label, rate, origin, members, hours, rounding_text)
             billed += line.amount
-    if window.trigger is Trigger.BOUNDARY or window.trigger is Trigger.END:
+    if window.trigger is BOUNDARY or window.trigger is END:
         billed += _carried_in(ctx, component)
     if component.cap_amount is not None and billed:
         _apply_cap(ctx, component, billed)
@@ -124,7 +125,7 @@ def _time_line(ctx: Context, component: TimeAndMaterials, label: str, rate: Deci
             notes.append(f"{e.record.source}:{e.record.source_id} changed since billed: "
                          f"{hours_text(e.prior.hours or ZERO)} -> {hours_text(e.hours)}")
     name = component.item or "Time"
-    by_entry = component.group_by is LineGrouping.ENTRY
+    by_entry = component.group_by is BY_ENTRY
     hours_label, rate_label = hours_text(hours), money(rate)
     if by_entry:
         default = f"{first.date.isoformat()} {first.person or ''}: {first.description or first.task or name}".strip()

@@ -39,6 +39,8 @@ from rules.window import Window
 
 ZERO = Decimal(0)
 DESCRIPTION_LIMIT = templates.LIMITS["description"]
+# (currency, rounding policy) -> (quantum, decimal rounding mode, the exact-rounding text)
+_MONEY_RULES: dict[tuple[str, Any], tuple[Decimal, str, str]] = {}
 
 
 class Context:
@@ -71,9 +73,12 @@ class Context:
         self._template_base: dict[str, Any] | None = None
         # Made once per draft rather than per line: the quantum, rounding mode, exact-rounding text
         # and the tax code of each (item, taxable, override) seen.
-        self._quantum = exponent(agreement.currency)
-        self._mode = decimal_mode(agreement.rounding)
-        self._exact = rounding_step(ZERO, ZERO, agreement.currency, agreement.rounding)
+        money_rules = _MONEY_RULES.get((agreement.currency, agreement.rounding))
+        if money_rules is None:
+            money_rules = _MONEY_RULES[(agreement.currency, agreement.rounding)] = (
+                exponent(agreement.currency), decimal_mode(agreement.rounding),
+                rounding_step(ZERO, ZERO, agreement.currency, agreement.rounding))
+        self._quantum, self._mode, self._exact = money_rules
         self._tax_codes = _tax_codes(agreement)
 
     def usage_for(self, component: Component) -> list[UsageRecord]:
@@ -92,10 +97,15 @@ class Context:
 
     def consumption(self) -> Consumption:
         """Everything recorded so far, as the draft's ``Consumption``."""
+        # Most of these are empty in a given draft: () needs no call.
         return Consumption(
-            tuple(self.usage_consumed), tuple(self.blocks), tuple(self.rollover_draws),
-            tuple(self.rollover_grants), tuple(self.credits), tuple(self.deposits_billed),
-            tuple(self.deposits_applied), tuple(self.carried), tuple(self.fee_periods), tuple(self.cap_uses))
+            tuple(self.usage_consumed) if self.usage_consumed else (), tuple(self.blocks) if self.blocks else (),
+            tuple(self.rollover_draws) if self.rollover_draws else (),
+            tuple(self.rollover_grants) if self.rollover_grants else (), tuple(self.credits) if self.credits else (),
+            tuple(self.deposits_billed) if self.deposits_billed else (),
+            tuple(self.deposits_applied) if self.deposits_applied else (),
+            tuple(self.carried) if self.carried else (), tuple(self.fee_periods) if self.fee_periods else (),
+            tuple(self.cap_uses) if self.cap_uses else ())
 
     def warn(self, code: str, message: str, *, hold: bool = True) -> None:
         """Record a warning (and, by default, hold the invoice for review because of it)."""
@@ -209,23 +219,28 @@ def template_variables(agreement: Agreement, rule: Rule, event: Event | None, pe
     }
 
 
-def _takers(agreement: Agreement) -> tuple[tuple[Any, ...], ...]:
-    """The agreement's usage components in order: (id, kinds it bills, its filter's checks), each
-    check a (field getter, values allowed) pair for a non-empty list of its ``usage`` filter."""
+def _takers(agreement: Agreement) -> dict[str, tuple[tuple[str, tuple[Any, ...]], ...]]:
+    """For each usage kind, the components that may take a record of it, in the agreement's order:
+    (id, its filter's checks), each check a (field getter, values allowed) pair for a non-empty list
+    of its ``usage`` filter. A component without checks takes every record that reaches it, so the
+    ones after it are left out."""
     found = agreement.__dict__.get("_usage_takers")
     if found is None:
-        takers = []
+        by_kind: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
         for comp in agreement.components:
-            kinds = comp.USAGE_KINDS
-            if kinds:
-                f = getattr(comp, "usage", None)
-                checks = ()
-                if f is not None and (f.kinds or f.projects or f.tasks or f.roles or f.people):
-                    checks = tuple((_FIELDS[name], values) for name, values in (
-                        ("kind", f.kinds), ("project", f.projects), ("task", f.tasks), ("role", f.roles),
-                        ("person", f.people)) if values)
-                takers.append((comp.id, kinds, checks))
-        found = tuple(takers)
+            if not comp.USAGE_KINDS:
+                continue
+            f = getattr(comp, "usage", None)
+            checks = ()
+            if f is not None and (f.kinds or f.projects or f.tasks or f.roles or f.people):
+                checks = tuple((_FIELDS[name], values) for name, values in (
+                    ("kind", f.kinds), ("project", f.projects), ("task", f.tasks), ("role", f.roles),
+                    ("person", f.people)) if values)
+            for kind in comp.USAGE_KINDS:
+                candidates = by_kind.setdefault(kind, [])
+                if not candidates or candidates[-1][1]:
+                    candidates.append((comp.id, checks))
+        found = {kind: tuple(candidates) for kind, candidates in by_kind.items()}
         object.__setattr__(agreement, "_usage_takers", found)
     return found
 
@@ -258,13 +273,19 @@ def _route(agreement: Agreement, usage: Iterable[UsageRecord], window: Window) -
     if not takers or not latest:
         return routed
     records = sorted(latest.values(), key=_USAGE_ORDER) if len(latest) > 1 else latest.values()
-    owners: dict[tuple[Any, ...], str | None] = {}  # records alike in what filters read go alike
     for record in records:
-        traits = (record.kind, record.project, record.task, record.role, record.person)
-        if traits in owners:
-            owner = owners[traits]
-        else:
-            owner = owners[traits] = _owner(takers, record)
+        candidates = takers.get(record.kind)  # a StrEnum: it finds the kind's name
+        if candidates is None:
+            continue
+        owner = None
+        for comp_id, checks in candidates:
+            # UsageFilter.matches, unrolled: every non-empty list must hold the record's value.
+            for get, allowed in checks:
+                if get(record) not in allowed:
+                    break
+            else:
+                owner = comp_id
+                break
         if owner is not None:
             found = routed.get(owner)
             if found is None:
@@ -272,16 +293,3 @@ def _route(agreement: Agreement, usage: Iterable[UsageRecord], window: Window) -
             else:
                 found.append(record)
     return routed
-
-
-def _owner(takers: tuple[tuple[Any, ...], ...], record: UsageRecord) -> str | None:
-    """The first component that takes ``record``: it consumes the kind and its filter matches."""
-    kind = record.kind  # a StrEnum: equal to the kind names components list
-    for comp_id, takes, checks in takers:
-        if kind in takes:
-            for get, allowed in checks:
-                if get(record) not in allowed:
-                    break
-            else:
-                return comp_id
-    return None

@@ -40,7 +40,7 @@ from rules.keys import BusinessKey
 from rules.money import HUNDRED, ZERO, money, plain, quantize
 from rules.rule import Rule, SendMode
 from rules.usage import UsageRecord
-from rules.window import Trigger, Window
+from rules.window import OBJECT, Window
 
 BILLERS = {
     FixedFee: fixed_fee_billing.bill,
@@ -53,6 +53,7 @@ BILLERS = {
     EventLines: event_lines_billing.bill,
 }
 TENTH = Decimal("0.1")
+FEE_LINE, BY_EXCEPTION = LineKind.FEE, SendMode.REVIEW_BY_EXCEPTION  # plain names: see rules.window
 # Credits run after every charge, because they may never take the invoice below zero.
 CREDITERS = {SlaCredits: credit_billing.credit}
 
@@ -163,9 +164,9 @@ def _span_variables(window, start: date | None, end: date | None) -> dict | None
 def _service_span(ctx: Context, consumption: Consumption) -> tuple[date | None, date | None]:
     spans = [(p.start, p.end - ONE_DAY) for p in consumption.fee_periods]
     window = ctx.window
-    period = window.closed or (window.period if window.trigger is not Trigger.OBJECT else None)
+    period = window.closed or (window.period if window.trigger is not OBJECT else None)
     if period is not None:
-        fee = LineKind.FEE
+        fee = FEE_LINE
         for line in ctx.lines:
             if line.kind is not fee:
                 spans.append((period.start, period.last_day))
@@ -206,7 +207,7 @@ def _review(ctx: Context, total: Decimal, holds: list[str]) -> None:
     how = ctx.rule.how
     if total < 0:
         holds.append(f"the total is negative ({money(total)}): issue a credit memo instead")
-    if how.send_mode is not SendMode.REVIEW_BY_EXCEPTION:
+    if how.send_mode is not BY_EXCEPTION:
         return
     previous = ctx.history.previous_totals.get(ctx.rule.id)
     if previous is None:

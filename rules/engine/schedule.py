@@ -18,6 +18,7 @@ from rules.quick import quick_init
 from rules.usage import UsageRecord
 
 SCHEDULER_SOURCE = "autobill"
+PERIOD_CLOSED = EventKind.PERIOD_CLOSED  # a plain name: see rules.window
 
 
 @quick_init
@@ -78,7 +79,7 @@ def period_event(agreement: Agreement, due: DuePeriod) -> Event:
     """The ``period_closed`` event tick raises for ``due`` (it carries its company and agreement)."""
     closed = due.closed
     return Event(
-        kind=EventKind.PERIOD_CLOSED, source=SCHEDULER_SOURCE,
+        kind=PERIOD_CLOSED, source=SCHEDULER_SOURCE,
         source_object_id=f"{agreement.id}@{due.boundary.isoformat()}", occurred_at=due.due_at,
         attributes={"boundary": due.boundary.isoformat(), "index": due.index},
         period_start=closed.start if closed else None, period_end=closed.last_day if closed else None,
