@@ -62,6 +62,7 @@ from rules.engine import (
     LineSummary,
     StartedAgreement,
     conditions_hold,
+    crossing_object_id,
     customer_diff,
     draft_for_event,
     dry_run,
@@ -81,6 +82,7 @@ from rules.errors import (
     InvalidInput,
     InvalidTemplate,
     RulesError,
+    TemplateDataMissing,
 )
 from rules.events import Event, EventKind, EventLine, SourceCustomer, event_from_dict, event_to_dict
 from rules.history import DepositBalance, History
@@ -104,7 +106,7 @@ from rules.usage import UsageKind, UsageRecord, usage_from_event
 
 __all__ = [
     "CustomerDiff", "DryRun", "DryRunInput", "DuePeriod", "Flag", "LineChange", "LineSummary", "StartedAgreement",
-    "conditions_hold", "customer_diff", "draft_for_event", "dry_run", "due_drafts", "due_events", "due_periods",
+    "conditions_hold", "crossing_object_id", "customer_diff", "draft_for_event", "dry_run", "due_drafts", "due_events", "due_periods",
     "period_event", "rule_applies", "rules_for_event", "start_agreement", "threshold_event",
     "Agreement", "AgreementSet", "AgreementTemplate", "BillingPeriod", "BlockChange", "BusinessKey", "CapUse",
     "Cadence", "CadenceUnit", "Carried", "Component", "Condition", "Conditions", "Consumption",
@@ -115,7 +117,7 @@ __all__ = [
     "InvoiceDraft", "ItemDefaults", "LineGrouping", "LineKind", "LineSelection", "Milestone", "Milestones",
     "OverCap", "PassThrough", "PaymentTerms", "Rates", "Retainer", "Rollover", "RolloverDraw",
     "RolloverGrant", "RoundingPolicy", "Rule", "RulesError", "Schedule", "SendMode", "SlaCredits",
-    "SourceCustomer", "TaxExpectation", "TaxTreatment", "TermsKind", "Tier", "TieredHours", "TierMode",
+    "SourceCustomer", "TaxExpectation", "TaxTreatment", "TemplateDataMissing", "TermsKind", "Tier", "TieredHours", "TierMode",
     "TimeAndMaterials", "Timing", "UsageConsumed", "UsageFilter", "UsageKind", "UsageRecord", "What",
     "When", "agreement_id_for", "agreement_to_dict", "draft_from_dict", "draft_to_dict", "dump_agreement",
     "dump_agreements", "dump_draft", "event_from_dict", "event_to_dict", "load_agreement",

@@ -69,7 +69,12 @@ class Agreement:
     @property
     def schedule(self) -> Schedule:
         """The agreement's period grid."""
-        return schedule_for(self.start, self.cycle, self.end)
+        # Kept on the (immutable) agreement: drafting asks for it many times per draft.
+        found = self.__dict__.get("_schedule")
+        if found is None:
+            found = schedule_for(self.start, self.cycle, self.end)
+            object.__setattr__(self, "_schedule", found)
+        return found
 
     def component(self, component_id: str) -> Component:
         """The component called ``component_id``."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rules.errors import InvalidAgreement, InvalidInput
+from rules.quick import quick_init
 
 ONE_DAY = timedelta(days=1)
 
@@ -66,15 +67,20 @@ class Cadence:
     @property
     def label(self) -> str:
         """``monthly``, ``quarterly``, ``every 2 weeks``, ``monthly on day 15``."""
-        for name, (unit, every) in CADENCE_NAMES.items():
-            if unit is self.unit and every == self.every and name not in ("annually", "biweekly"):
-                base = name
-                break
-        else:
-            base = f"every {self.every} {self.unit.value}s"
-        return base if self.day_of_month is None else f"{base} on day {self.day_of_month}"
+        slot = (self.unit, self.every, self.day_of_month)
+        found = _LABELS.get(slot)
+        if found is None:
+            for name, (unit, every) in CADENCE_NAMES.items():
+                if unit is self.unit and every == self.every and name not in ("annually", "biweekly"):
+                    base = name
+                    break
+            else:
+                base = f"every {self.every} {self.unit.value}s"
+            found = _LABELS[slot] = base if self.day_of_month is None else f"{base} on day {self.day_of_month}"
+        return found
 
 
+_LABELS: dict[tuple[CadenceUnit, int, int | None], str] = {}  # few distinct cadences exist
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -93,6 +99,7 @@ def add_months(year: int, month: int, months: int, day: int) -> date:
     return date(y, m, min(day, days_in_month(y, m)))
 
 
+@quick_init
 @dataclass(frozen=True)
 class BillingPeriod:
     """One period of a schedule: actual ``[start, end)`` and the full grid period it is part of."""
@@ -103,7 +110,7 @@ class BillingPeriod:
     full_start: date
     full_end: date  # exclusive
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         """The last day people see (``end`` is exclusive)."""
         return self.end - ONE_DAY
@@ -118,7 +125,7 @@ class BillingPeriod:
         """Days in the full grid period."""
         return (self.full_end - self.full_start).days
 
-    @property
+    @cached_property
     def is_partial(self) -> bool:
         """True when the start or the end cut the grid period."""
         return self.start != self.full_start or self.end != self.full_end
@@ -128,16 +135,25 @@ class BillingPeriod:
         """Share of the full period this one covers, exact where it can be (days / full days)."""
         return Decimal(self.days) / Decimal(self.full_days)
 
-    @property
+    @cached_property
+    def source_id(self) -> str:
+        """``period:2026-11-01/2026-11-30``, as explanations name a fee period."""
+        return f"period:{self.start.isoformat()}/{self.last_day.isoformat()}"
+
+    @cached_property
     def label(self) -> str:
         """``2026-11-01 to 2026-11-30``."""
         return f"{self.start.isoformat()} to {self.last_day.isoformat()}"
 
 
 class Schedule:
-    """The grid of periods from ``start`` (through ``end``, the last day, if any) at ``cadence``."""
+    """The grid of periods from ``start`` (through ``end``, the last day, if any) at ``cadence``.
 
-    __slots__ = ("start", "cadence", "end", "_stop", "_origin_months", "_anchor", "_grid")
+    Schedules are shared (``schedule_for``) and immutable, so the periods, boundaries and indexes
+    they compute are kept; ``memo`` holds what the engine derives from them (windows)."""
+
+    __slots__ = ("start", "cadence", "end", "_stop", "_origin_months", "_anchor", "_grid", "_periods",
+                 "_boundaries", "_indexes", "memo")
 
     def __init__(self, start: date, cadence: Cadence, end: date | None = None):
         if end is not None and end < start:
@@ -147,6 +163,10 @@ class Schedule:
         self.end = end
         self._stop = None if end is None else end + ONE_DAY
         self._grid: dict[int, date] = {}
+        self._periods: dict[int, BillingPeriod | None] = {}
+        self._boundaries: dict[int, date | None] = {}
+        self._indexes: dict[date, int] = {}
+        self.memo: dict = {}
         self._anchor = start.day
         self._origin_months = start.year * 12 + start.month - 1
         dom = cadence.day_of_month
@@ -172,25 +192,35 @@ class Schedule:
 
     def period(self, k: int) -> BillingPeriod | None:
         """Period ``k`` clipped to the start and end, or None when it lies past the end."""
-        if k < 0:
-            return None
-        full_start, full_end = self.grid(k), self.grid(k + 1)
-        start = max(full_start, self.start)
-        end = full_end if self._stop is None else min(full_end, self._stop)
-        if start >= end:
-            return None
-        return BillingPeriod(k, start, end, full_start, full_end)
+        try:
+            return self._periods[k]
+        except KeyError:
+            pass
+        found = None
+        if k >= 0:
+            full_start, full_end = self.grid(k), self.grid(k + 1)
+            start = max(full_start, self.start)
+            end = full_end if self._stop is None else min(full_end, self._stop)
+            if start < end:
+                found = BillingPeriod(k, start, end, full_start, full_end)
+        self._periods[k] = found
+        return found
 
     def index_at(self, day: date) -> int:
         """The index of the period containing ``day`` (``day`` before the start gives 0)."""
+        k = self._indexes.get(day)
+        if k is not None:
+            return k
         if day <= self.start:
-            return 0
-        if self.cadence.unit is CadenceUnit.WEEK:
-            return (day - self.start).days // (7 * self.cadence.every)
-        months = day.year * 12 + day.month - 1 - self._origin_months
-        k = max(0, months // self.cadence.every - 1)
-        while self.grid(k + 1) <= day:
-            k += 1
+            k = 0
+        elif self.cadence.unit is CadenceUnit.WEEK:
+            k = (day - self.start).days // (7 * self.cadence.every)
+        else:
+            months = day.year * 12 + day.month - 1 - self._origin_months
+            k = max(0, months // self.cadence.every - 1)
+            while self.grid(k + 1) <= day:
+                k += 1
+        self._indexes[day] = k
         return k
 
     def period_at(self, day: date) -> BillingPeriod | None:
@@ -201,14 +231,22 @@ class Schedule:
 
     def boundary(self, k: int) -> date | None:
         """The k-th boundary: period k's start, or the day after the end for the final one."""
+        try:
+            return self._boundaries[k]
+        except KeyError:
+            pass
         if k == 0:
-            return self.start
-        point = self.grid(k)
-        if self._stop is None or point < self._stop:
-            return point
-        if self.grid(k - 1) < self._stop:
-            return self._stop
-        return None
+            found = self.start
+        else:
+            point = self.grid(k)
+            if self._stop is None or point < self._stop:
+                found = point
+            elif self.grid(k - 1) < self._stop:
+                found = self._stop
+            else:
+                found = None
+        self._boundaries[k] = found
+        return found
 
     def periods_ending_in(self, after: date, through: date) -> list[BillingPeriod]:
         """Periods whose (exclusive) end is in ``(after, through]``."""
@@ -257,13 +295,25 @@ def require_aware(instant: datetime, what: str = "now") -> datetime:
     return instant
 
 
+@lru_cache(maxsize=65536)
 def local_date(instant: datetime, tz: str) -> date:
     """The calendar date at ``instant`` in time zone ``tz``."""
+    # Cached: a tick asks the same instants (now, since, boundaries) for thousands of agreements.
+    # Equal instants have one local date whatever their own offset, and a naive one never equals
+    # an aware one, so the check below runs for every distinct value.
     return require_aware(instant).astimezone(zone(tz)).date()
 
 
+@lru_cache(maxsize=65536)
 def day_starts(day: date, tz: str) -> datetime:
     """The first instant (UTC) of ``day`` in ``tz``; where midnight is skipped, the moment it resumes."""
     # fold=0 on a skipped midnight takes the offset in force before the jump, which lands on the
     # first instant that exists on that day, so the function never decreases from day to day.
     return datetime(day.year, day.month, day.day, tzinfo=zone(tz)).astimezone(UTC)
+
+
+def clear_caches() -> None:
+    """Forget the shared schedules and cached local dates (benchmarks start cold with it)."""
+    schedule_for.cache_clear()
+    local_date.cache_clear()
+    day_starts.cache_clear()

@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from rules.keys import BusinessKey
+from rules.quick import quick_init
 from rules.rule import SendMode
 
 
@@ -26,12 +27,14 @@ class LineKind(StrEnum):
     LESS_DEPOSIT = "less_deposit"
     UNUSED_DEPOSIT = "unused_deposit"
     SLA_CREDIT = "sla_credit"
+    SLA_CREDIT_REVERSED = "sla_credit_reversed"
     PASS_THROUGH = "pass_through"
     EVENT_LINE = "event_line"
     CAP_CARRY_OVER = "cap_carry_over"
     CARRIED_IN = "carried_in"
 
 
+@quick_init
 @dataclass(frozen=True)
 class Explanation:
     """How a line was reached: inputs, arithmetic, the one rounding step, sources, rule."""
@@ -58,6 +61,7 @@ class Explanation:
         return " ".join(p for p in parts if p)
 
 
+@quick_init
 @dataclass(frozen=True)
 class DraftLine:
     """One invoice line; ``amount`` is already rounded (once) to the currency's minor unit."""
@@ -75,6 +79,7 @@ class DraftLine:
     class_ref: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class DraftWarning:
     """Something a person should look at before the invoice goes out (``missing_rate``, ...)."""
@@ -83,6 +88,7 @@ class DraftWarning:
     message: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class UsageConsumed:
     """A usage record version this invoice bills, and what it billed for it."""
@@ -97,6 +103,7 @@ class UsageConsumed:
     deleted: bool = False
 
 
+@quick_init
 @dataclass(frozen=True)
 class BlockChange:
     """Hours drawn from and bought into a prepaid block, and the balance after."""
@@ -107,6 +114,7 @@ class BlockChange:
     balance_after: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class RolloverDraw:
     """Rolled-over hours used, from the grant of the period starting ``granted_for``."""
@@ -116,6 +124,7 @@ class RolloverDraw:
     hours: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class RolloverGrant:
     """Unused included hours of the period starting ``granted_for``, usable in periods that start
@@ -127,6 +136,7 @@ class RolloverGrant:
     expires: date | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class CreditApplied:
     """An SLA credit taken off this invoice; ``carried`` is what did not fit and waits for the next."""
@@ -137,6 +147,7 @@ class CreditApplied:
     source_ids: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class DepositBilled:
     """A deposit this invoice asks for; later milestone invoices take it off."""
@@ -145,6 +156,7 @@ class DepositBilled:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class DepositApplied:
     """Part of an earlier deposit (by the deposit invoice's business key) taken off this invoice."""
@@ -154,6 +166,7 @@ class DepositApplied:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class Carried:
     """An amount moved to the next invoice (above a not-to-exceed cap) or brought in from one."""
@@ -163,6 +176,7 @@ class Carried:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class CapUse:
     """What a not-to-exceed cap's period has billed so far, this invoice included."""
@@ -172,6 +186,7 @@ class CapUse:
     amount: Decimal
 
 
+@quick_init
 @dataclass(frozen=True)
 class FeePeriod:
     """A fee period this invoice bills (so a contract end does not bill it again)."""
@@ -181,6 +196,7 @@ class FeePeriod:
     end: date  # exclusive
 
 
+@quick_init
 @dataclass(frozen=True)
 class Consumption:
     """Everything the invoice uses up or creates, for the caller to record with the posting."""
@@ -204,6 +220,7 @@ _CONSUMPTION_FIELDS = ("usage", "blocks", "rollover_draws", "rollover_grants", "
                        "deposits_applied", "carried", "fee_periods", "cap_uses")
 
 
+@quick_init
 @dataclass(frozen=True)
 class TaxExpectation:
     """Tax the draft expects for one code, when the company's rate is known."""
@@ -214,6 +231,7 @@ class TaxExpectation:
     tax: Decimal
 
 
+@quick_init
 @dataclass(frozen=True, kw_only=True)
 class InvoiceDraft:
     """One rule firing, as the invoice it proposes. ``total`` is the sum of the lines (before tax)."""

@@ -44,6 +44,14 @@ class InvalidTemplate(InvalidAgreement):
     code = "invalid_template"
 
 
+class TemplateDataMissing(InvalidTemplate):
+    """A template names an event attribute the event does not carry. Event attributes are only known
+    when an event arrives, so saving allows any; the engine then holds the draft with this reason
+    and writes the default text instead of failing."""
+
+    code = "template_data_missing"
+
+
 class EventIncomplete(RulesError):
     """The event lacks what the rule needs (an amount, lines, a date); the source may still send it."""
 
@@ -64,5 +72,6 @@ class InvalidInput(RulesError):
 
 
 ERRORS: tuple[type[RulesError], ...] = (
-    RulesError, InvalidAgreement, InvalidTemplate, EventIncomplete, CurrencyMismatch, InvalidInput,
+    RulesError, InvalidAgreement, InvalidTemplate, TemplateDataMissing, EventIncomplete, CurrencyMismatch,
+    InvalidInput,
 )

@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from rules.quick import quick_init
+
 
 class EventKind(StrEnum):
     """What happened at the source."""
@@ -53,6 +55,7 @@ class EventLine:
     taxable: bool | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Event:
     """A canonical billing signal (``rules.Event``)."""

@@ -46,6 +46,10 @@ class History:
     cap_used: Mapping[tuple[str, date], Decimal] = field(default_factory=dict)  # (component, period) -> billed
     thresholds: Mapping[tuple[str, date], int] = field(default_factory=dict)  # (rule, period) -> crossings
     previous_totals: Mapping[str, Decimal] = field(default_factory=dict)  # rule id -> last draft's total
+    # (source, source id) -> business key of the invoice that last billed the usage record
+    billed_on: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # business key -> the invoice's QuickBooks number (DocNumber), once known: the caller fills it
+    invoice_numbers: Mapping[str, str] = field(default_factory=dict)
 
     def billed(self, source: str, source_id: str) -> UsageConsumed | None:
         """The last billed version of a usage record, if any."""
@@ -54,6 +58,12 @@ class History:
             index = {(u.source, u.source_id): u for u in self.billed_usage}
             object.__setattr__(self, "_billed_index", index)
         return index.get((source, source_id))
+
+    def invoice_name(self, key: str) -> str:
+        """How a line names an earlier invoice: ``invoice 1042``, else by its autobill key (the
+        private note's marker, which finds it in QuickBooks)."""
+        number = self.invoice_numbers.get(key)
+        return f"invoice {number}" if number else f"invoice autobill:{key}"
 
     def fee_billed(self, component_id: str, start: date) -> bool:
         """True when the fee period of ``component_id`` starting ``start`` was billed."""
@@ -67,8 +77,10 @@ class History:
         """This history once ``draft`` is posted (what a caller's records would then say)."""
         c = draft.consumption
         billed = {(u.source, u.source_id): u for u in self.billed_usage}
+        billed_on = dict(self.billed_on)
         for u in c.usage:
             billed[(u.source, u.source_id)] = u
+            billed_on[(u.source, u.source_id)] = str(draft.key)
         blocks = dict(self.blocks)
         for b in c.blocks:
             blocks[b.component_id] = b.balance_after
@@ -98,10 +110,14 @@ class History:
         if thing.startswith("threshold:"):
             slot = (draft.rule_id, date.fromisoformat(thing[len("threshold:"):].split("#")[0]))
             thresholds[slot] = thresholds.get(slot, 0) + 1
+        # After a scheduled run at boundary b only periods starting on or after b are settled, so a
+        # grant that expires by b can never be drawn again: it is dropped, not carried forever.
+        usable_from = date.fromisoformat(thing[len("period:"):]) if thing.startswith("period:") else None
         return History(
             billed_usage=tuple(billed.values()),
             blocks=blocks,
-            rollover=tuple(g for g in grants.values() if g.hours > 0),
+            rollover=tuple(g for g in grants.values() if g.hours > 0
+                           and (usable_from is None or g.expires is None or g.expires > usable_from)),
             deposits=tuple(deposits.values()),
             carried={k: v for k, v in carried.items() if v},
             credits_carried={k: v for k, v in credits.items() if v},
@@ -109,6 +125,8 @@ class History:
             cap_used=cap_used,
             thresholds=thresholds,
             previous_totals={**self.previous_totals, draft.rule_id: draft.total},
+            billed_on=billed_on,
+            invoice_numbers=self.invoice_numbers,
         )
 
     def with_usage_billed(self, records: tuple[UsageConsumed, ...]) -> History:

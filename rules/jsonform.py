@@ -106,34 +106,37 @@ def agreement_to_dict(agreement: Agreement) -> dict[str, Any]:
 
 
 def validate_templates(agreement: Agreement) -> None:
-    """Render every template of ``agreement`` against the sample; the first refusal names its path."""
+    """Render every template of ``agreement`` against the sample made of its own data (its
+    attributes, name, dates; event attributes may be anything); the first refusal names its path."""
     for name in ("memo", "private_note", "doc_number"):
         source = getattr(agreement, name)
         if source:
-            templates.validate(name, source)
+            templates.validate(name, source, agreement=agreement)
     for i, comp in enumerate(agreement.components):
-        _validate_component(comp, f"components[{i}]")
+        _validate_component(comp, f"components[{i}]", agreement)
     for i, rule in enumerate(agreement.rules):
         try:
-            _validate_rule_templates(rule)
+            _validate_rule_templates(rule, agreement)
         except InvalidAgreement as exc:
             raise exc.under(f"rules[{i}]") from None
 
 
-def _validate_component(comp: Any, path: str) -> None:
+def _validate_component(comp: Any, path: str, agreement: Agreement | None) -> None:
     if comp.description:
         try:
-            templates.validate("description", comp.description, line=True)
+            templates.validate("description", comp.description, line=True, agreement=agreement)
         except InvalidAgreement as exc:
             raise exc.under(path) from None
 
 
-def _validate_rule_templates(rule: Rule) -> None:
+def _validate_rule_templates(rule: Rule, agreement: Agreement | None = None) -> None:
+    # A company rule's templates (``starts``) belong to agreements not made yet: those have no
+    # attributes, so they are checked against the sample agreement, which has none either.
     for name in ("memo", "private_note", "doc_number"):
         source = getattr(rule.what, name)
         if source:
             try:
-                templates.validate(name, source)
+                templates.validate(name, source, agreement=agreement)
             except InvalidAgreement as exc:
                 raise exc.under("what") from None
     if rule.starts is not None:
@@ -151,7 +154,7 @@ def _validate_rule_templates(rule: Rule) -> None:
             except InvalidAgreement as exc:
                 raise exc.under("starts") from None
         for i, comp in enumerate(start.components):
-            _validate_component(comp, f"starts.components[{i}]")
+            _validate_component(comp, f"starts.components[{i}]", None)
         for i, inner in enumerate(start.rules):
             try:
                 _validate_rule_templates(inner)

@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from rules.quick import quick_init
+
 PREFIX = "ab1"  # bump if the rendering ever changes, so old and new keys cannot meet
 KEY_LENGTH = 36
 
@@ -21,6 +23,7 @@ def _digest(*parts: str, length: int) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
 
 
+@quick_init
 @dataclass(frozen=True)
 class BusinessKey:
     """The key of DESIGN.md; ``str(key)`` is its 36-character form (``ab1`` + 33 hex digits of SHA-256)."""

@@ -50,6 +50,11 @@ def exponent(currency: str) -> Decimal:
     return found
 
 
+def decimal_mode(policy: RoundingPolicy) -> str:
+    """The ``decimal`` rounding constant of ``policy``."""
+    return _DECIMAL_MODE[policy]
+
+
 def quantize(amount: Decimal, currency: str, policy: RoundingPolicy = RoundingPolicy.HALF_UP) -> Decimal:
     """``amount`` rounded to ``currency``'s minor unit by ``policy``."""
     return amount.quantize(exponent(currency), rounding=_DECIMAL_MODE[policy])
@@ -64,10 +69,10 @@ def plain(value: Decimal) -> str:
     """A Decimal as a plain string for explanations (``7.50`` stays ``7.50``, ``1E+2`` is ``100``);
     a long fraction is cut to 8 places and marked with an ellipsis."""
     text = format(value, "f")
-    whole, dot, fraction = text.partition(".")
-    if len(fraction) > 8:
-        return f"{whole}.{fraction[:8]}…"
-    return text
+    dot = text.find(".")
+    if dot < 0 or len(text) - dot <= 9:
+        return text
+    return f"{text[:dot + 9]}…"
 
 
 def money(value: Decimal) -> str:
@@ -75,9 +80,24 @@ def money(value: Decimal) -> str:
     return format(value, ",f")
 
 
+def money_in(value: Decimal, currency: str) -> str:
+    """``money`` with at least the currency's minor unit of places (a cap given as ``1000`` reads
+    ``1,000.00``); more places than that are kept, never rounded away."""
+    quantum = exponent(currency)
+    if value.as_tuple().exponent > quantum.as_tuple().exponent:
+        value = value.quantize(quantum)
+    return money(value)
+
+
 def rounding_step(unrounded: Decimal, rounded: Decimal, currency: str, policy: RoundingPolicy) -> str:
     """The one rounding step of a line, in words: ``rounded half_up to 0.01: 2266.6666 -> 2266.67``."""
-    quantum = plain(exponent(currency))
+    step = _STEPS.get((currency, policy))
+    if step is None:
+        step = _STEPS[(currency, policy)] = (plain(exponent(currency)), policy.value)
+    quantum, name = step
     if unrounded == rounded:
-        return f"exact at {quantum} ({policy.value})"
-    return f"rounded {policy.value} to {quantum}: {plain(unrounded)} -> {plain(rounded)}"
+        return f"exact at {quantum} ({name})"
+    return f"rounded {name} to {quantum}: {plain(unrounded)} -> {plain(rounded)}"
+
+
+_STEPS: dict[tuple[str, RoundingPolicy], tuple[str, str]] = {}  # (currency, policy) -> (quantum, name) as text

@@ -4,6 +4,11 @@ Jinja2's immutable sandbox with ``StrictUndefined``: a template is checked when 
 names, no imports or includes, no underscore attributes, then a render against a sample) and a
 refusal says which. Rendered text must fit QuickBooks' limits
 (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/invoice).
+
+The sample carries the agreement's own data (so ``agreement.attributes.site`` is checked against the
+attributes the agreement defines) and an event whose attributes are only known when an event
+arrives: at saving any event attribute may be used; when drafting, one the event lacks raises
+``TemplateDataMissing``, which the engine turns into a hold (the default text is written).
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from rules.errors import InvalidTemplate
+from rules.errors import InvalidTemplate, TemplateDataMissing
 
 LIMITS = {"description": 4000, "private_note": 4000, "memo": 1000, "doc_number": 21, "name": 100}
 # Top-level names each kind of template may use.
@@ -35,7 +40,71 @@ def _bounded_range(*args: int) -> range:
 
 
 def _money(value: Any) -> str:
+    if isinstance(value, _RuntimeValue):
+        return ""
     return format(Decimal(value), ",.2f") if value is not None and value != "" else ""
+
+
+class _RuntimeValue(ChainableUndefined):
+    """An event attribute while a template is saved: only known when an event arrives, so anything
+    may be done with it (it renders as nothing, and reading, calling or computing with it gives itself)."""
+
+    __slots__ = ()
+
+    def _anything(self, *args: Any, **kwargs: Any) -> _RuntimeValue:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __div__ = __rdiv__ = _anything
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _anything
+    __pos__ = __neg__ = __call__ = __getitem__ = __pow__ = __rpow__ = _anything
+    __lt__ = __le__ = __gt__ = __ge__ = _anything
+
+    def __int__(self) -> int:
+        return 0
+
+    def __float__(self) -> float:
+        return 0.0
+
+
+class _RuntimeAttributes(dict):
+    """The sample event's attributes: every name is there, as a ``_RuntimeValue``."""
+
+    def __missing__(self, key: str) -> _RuntimeValue:
+        return _RuntimeValue(name=key)
+
+
+class _MissingEventAttribute(UndefinedError):
+    """Raised when a template uses an event attribute the event lacks (``args[0]`` is its name)."""
+
+
+class EventAttributes(dict):
+    """An event's attributes as templates see them when drafting: a missing one fails with
+    ``_MissingEventAttribute`` (turned into ``TemplateDataMissing``) rather than a bare unknown name.
+    Nested mappings are wrapped too; ``is defined`` still lets a template test for one."""
+
+    def __init__(self, values: Mapping[str, Any] = (), path: str = ""):
+        super().__init__({k: EventAttributes(v, f"{path}{k}.") if isinstance(v, Mapping) else v
+                          for k, v in dict(values).items()})
+        self._path = path
+
+    def __missing__(self, key: str) -> StrictUndefined:
+        return StrictUndefined(hint=f"{self._path}{key}", name=key, exc=_MissingEventAttribute)
+
+
+class AgreementAttributes(dict):
+    """An agreement's attributes as templates see them: a missing one is refused, naming those it has."""
+
+    def __missing__(self, key: str) -> StrictUndefined:
+        known = ", ".join(sorted(self)) or "none"
+        return StrictUndefined(hint=f"the agreement has no attribute {key!r} (its attributes: {known})", name=key)
+
+
+def agreement_variables(agreement: Any) -> dict[str, Any]:
+    """An agreement as template data (``agreement.id``, ``agreement.attributes.site``, ...)."""
+    return {"id": agreement.id, "name": agreement.name, "customer_id": agreement.customer_id,
+            "customer_name": agreement.customer_name, "po_number": agreement.po_number,
+            "currency": agreement.currency, "start": agreement.start, "end": agreement.end,
+            "cycle": agreement.cycle.label, "attributes": AgreementAttributes(agreement.attributes)}
 
 
 class _Environment(ImmutableSandboxedEnvironment):
@@ -99,6 +168,9 @@ def render(field: str, source: str, context: Mapping[str, Any], *, limit: int | 
     """``source`` rendered with ``context``; a sandbox escape, unknown name or overlong result is refused."""
     try:
         text = _compiled(source).render(context)
+    except _MissingEventAttribute as exc:
+        raise TemplateDataMissing(field, f"uses the event attribute {exc.args[0]!r}, which this event does not "
+                                         "carry") from None
     except SecurityError as exc:
         raise InvalidTemplate(field, f"reaches outside the sandbox: {exc}") from None
     except UndefinedError as exc:
@@ -114,16 +186,23 @@ def render(field: str, source: str, context: Mapping[str, Any], *, limit: int | 
     return text
 
 
-def validate(field: str, source: str, *, line: bool = False) -> None:
-    """Check ``source`` statically, then render it against the sample (what saving does)."""
+def validate(field: str, source: str, *, line: bool = False, agreement: Any = None) -> None:
+    """Check ``source`` statically, then render it against the sample (what saving does): the
+    ``agreement``'s own data when given, and an event whose attributes may be anything."""
     names = LINE_NAMES if line else INVOICE_NAMES
     check(field, source, names=names)
-    render(field, source, SAMPLE_LINE if line else SAMPLE_INVOICE)
+    render(field, source, sample_context(line=line, agreement=agreement))
 
 
-def sample_context(*, line: bool = False) -> dict[str, Any]:
-    """The sample every template is rendered against when saved (documented in docs/rules.md)."""
-    return dict(SAMPLE_LINE if line else SAMPLE_INVOICE)
+def sample_context(*, line: bool = False, agreement: Any = None) -> dict[str, Any]:
+    """The sample every template is rendered against when saved (documented in docs/rules.md):
+    ``agreement``'s data (else a sample agreement without attributes) and a sample event whose
+    attributes are only known at run time."""
+    context = dict(SAMPLE_LINE if line else SAMPLE_INVOICE)
+    context["agreement"] = (agreement_variables(agreement) if agreement is not None else
+                            {**context["agreement"], "attributes": AgreementAttributes()})
+    context["event"] = {**context["event"], "attributes": _RuntimeAttributes()}
+    return context
 
 
 _PERIOD = {"start": date(2026, 11, 1), "end": date(2026, 11, 30), "label": "2026-11-01 to 2026-11-30",

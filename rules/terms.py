@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 
 from rules.calendar import days_in_month
 from rules.errors import InvalidAgreement
@@ -18,6 +19,9 @@ class TermsKind(StrEnum):
     NET = "net"  # due ``days`` after the invoice date
     END_OF_MONTH = "end_of_month"  # due ``days`` after the last day of the invoice's month
     DUE_ON_RECEIPT = "due_on_receipt"
+
+
+_DUE_ON_RECEIPT, _END_OF_MONTH = TermsKind.DUE_ON_RECEIPT, TermsKind.END_OF_MONTH  # plain names: see rules.window
 
 
 @dataclass(frozen=True)
@@ -36,14 +40,14 @@ class PaymentTerms:
 
     def due_date(self, invoice_date: date) -> date:
         """The due date of an invoice dated ``invoice_date``."""
-        if self.kind is TermsKind.DUE_ON_RECEIPT:
+        if self.kind is _DUE_ON_RECEIPT:
             return invoice_date
-        if self.kind is TermsKind.END_OF_MONTH:
+        if self.kind is _END_OF_MONTH:
             month_end = invoice_date.replace(day=days_in_month(invoice_date.year, invoice_date.month))
             return month_end + timedelta(days=self.days)
         return invoice_date + timedelta(days=self.days)
 
-    @property
+    @cached_property
     def label(self) -> str:
         """``Net 30``, ``Due on receipt``, ``End of month + 15``, or the QuickBooks name."""
         if self.name:

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from rules.calendar import BillingPeriod
+from rules.quick import quick_init
 
 
 class Trigger(StrEnum):
@@ -18,6 +19,12 @@ class Trigger(StrEnum):
     OBJECT = "object"  # a deal, milestone, renewal or single usage record
 
 
+# The triggers as plain names, for the month-end loop: on Python 3.11 reading a member off an Enum
+# class goes through EnumType.__getattr__, which costs about as much as a small function call.
+BOUNDARY, THRESHOLD, END, OBJECT = Trigger.BOUNDARY, Trigger.THRESHOLD, Trigger.END, Trigger.OBJECT
+
+
+@quick_init
 @dataclass(frozen=True)
 class Window:
     """What one draft covers."""

@@ -1,5 +1,7 @@
-"""Threshold checks: when recorded usage takes an agreement's unbilled time over a threshold, raise
-the n-th ``threshold_crossed`` event of the period, once.
+"""Threshold checks: when recorded usage takes an agreement's unbilled time over a threshold, or a
+prepaid hour block's balance below its ``top_up_below``, raise the n-th ``threshold_crossed`` event of
+the period, once. The engine decides (``rules.threshold_event``); a block's event is drafted as a
+top-up invoice.
 
 The check runs under the agreement's usage lock (``billing.lock_agreement``), so two workers
 recording entries at the same moment see each other's entries one after the other: the crossing
@@ -24,7 +26,7 @@ from addon.clock import as_utc
 from addon.models.usage import ThresholdCrossing
 from addon.usage import providers
 from addon.usage.billing import unbilled
-from rules import Agreement, Event, EventKind, rule_applies, threshold_event
+from rules import Agreement, Event, EventKind, crossing_object_id, rule_applies, threshold_event
 from rules.calendar import local_date
 
 log = logging.getLogger(__name__)
@@ -72,10 +74,12 @@ def check_thresholds(session: Session, company_id: str, agreement_ids: Iterable[
 
 
 def _named_for_rule(event: Event, rule_id: str) -> Event:
-    """The engine names a crossing by (agreement, period, n); the rule is part of the source object
-    here, so two threshold rules of one agreement each raise their own event."""
+    """The crossing's source object names the agreement, the rule, the blocks that fell short (if
+    any) and the period's n-th crossing, so two threshold rules of one agreement each raise their own
+    event and a top-up says which block it is for."""
     crossing = event.attributes["crossing"]
-    object_id = f"{event.agreement_id}/{rule_id}@{event.period_start.isoformat()}#{crossing}"
+    blocks = tuple(event.attributes.get("blocks") or ())
+    object_id = crossing_object_id(event.agreement_id, rule_id, blocks, event.period_start, crossing)
     return replace(event, source_object_id=object_id, attributes={**event.attributes, "rule_id": rule_id})
 
 

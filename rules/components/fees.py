@@ -10,7 +10,10 @@ from rules.components.base import Component, Timing
 from rules.components.contract_end import early_end_fee_periods
 from rules.draft import FeePeriod, LineKind
 from rules.money import money
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
+
+ONE = Decimal(1)
+ADVANCE, ARREARS = Timing.ADVANCE, Timing.ARREARS  # plain names: see rules.window
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -19,37 +22,64 @@ if TYPE_CHECKING:
 def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing: Timing) -> list[BillingPeriod]:
     """The fee periods of ``component`` this draft bills, never one already billed."""
     window, agreement = ctx.window, ctx.agreement
-    periods: list[BillingPeriod] = []
-    if window.trigger is Trigger.BOUNDARY:
-        grid = schedule_for(agreement.start, cadence, agreement.end)
-        if timing is Timing.ADVANCE and window.next_boundary is not None:
-            periods = grid.periods_between(window.on, window.next_boundary)
-        elif timing is Timing.ARREARS and window.previous_boundary is not None:
-            periods = grid.periods_ending_in(window.previous_boundary, window.on)
-    elif window.trigger is Trigger.END and timing is Timing.ARREARS:
+    trigger = window.trigger
+    if trigger is BOUNDARY:
+        grid = agreement.schedule if cadence is agreement.cycle or cadence == agreement.cycle else schedule_for(agreement.start, cadence,
+                                                                                 agreement.end)
+        if timing is ADVANCE:
+            if window.next_boundary is None:
+                return []
+            slot = ("advance", window.on, window.next_boundary)
+        elif window.previous_boundary is not None:
+            slot = ("arrears", window.previous_boundary, window.on)
+        else:
+            return []
+        # Schedules are shared, so which periods fall in a window is worked out once per schedule.
+        periods = grid.memo.get(slot)
+        if periods is None:
+            periods = grid.memo[slot] = tuple(
+                grid.periods_between(slot[1], slot[2]) if timing is ADVANCE
+                else grid.periods_ending_in(slot[1], slot[2]))
+    elif trigger is END and timing is ARREARS:
         periods = early_end_fee_periods(ctx, cadence)
-    return [p for p in periods if not ctx.history.fee_billed(component.id, p.start)]
+    else:
+        return []
+    history = ctx.history
+    if not history.fee_periods:
+        return list(periods)
+    return [p for p in periods if not history.fee_billed(component.id, p.start)]
 
 
 def bill_fee(ctx: Context, component: Component, amount: Decimal, period: BillingPeriod, *, prorate: bool,
              timing: Timing, cadence: Cadence, name: str, kind: LineKind = LineKind.FEE) -> None:
     """One fee line for ``period``: the full amount, or prorated by day for a partial period."""
-    inputs = [("fee", f"{money(amount)} {cadence.label}"), ("period", period.label),
-              ("timing", "in advance" if timing is Timing.ADVANCE else "in arrears")]
-    if period.is_partial and prorate:
-        unrounded = amount * period.days / period.full_days
-        inputs.append(("days", f"{period.days} of {period.full_days} "
-                               f"({period.full_start.isoformat()} to {(period.full_end - ONE_DAY).isoformat()})"))
-        arithmetic = f"{money(amount)} × {period.days}/{period.full_days} days"
-        default = f"{name}, {period.label} ({period.days} of {period.full_days} days)"
+    fee = money(amount)
+    label = period.label
+    inputs = [("fee", f"{fee} {cadence.label}"), ("period", label),
+              ("timing", "in advance" if timing is ADVANCE else "in arrears")]
+    if period.is_partial:
+        days, full_days = period.days, period.full_days
+        if prorate:
+            unrounded = amount * days / full_days
+            inputs.append(("days", f"{days} of {full_days} "
+                                   f"({period.full_start.isoformat()} to {(period.full_end - ONE_DAY).isoformat()})"))
+            arithmetic = f"{fee} × {days}/{full_days} days"
+            default = f"{name}, {label} ({days} of {full_days} days)"
+        else:
+            unrounded = amount
+            arithmetic = f"{fee} for the partial period"
+            inputs.append(("prorate", "off: a partial period is billed in full"))
+            default = f"{name}, {label}"
     else:
         unrounded = amount
-        arithmetic = f"{money(amount)} for the {'partial ' if period.is_partial else ''}period"
-        if period.is_partial:
-            inputs.append(("prorate", "off: a partial period is billed in full"))
-        default = f"{name}, {period.label}"
-    ctx.add_line(component, kind, quantity=Decimal(1), rate=None, unrounded=unrounded, default=default,
-                 inputs=inputs, arithmetic=arithmetic, service_date=period.start,
-                 detail={"period": {"start": period.start, "end": period.last_day, "label": period.label,
-                                    "index": period.index, "partial": period.is_partial}, "name": name})
+        arithmetic = f"{fee} for the period"
+        default = f"{name}, {label}"
+    detail = None
+    if component.description:
+        detail = {"period": {"start": period.start, "end": period.last_day, "label": label,
+                             "index": period.index, "partial": period.is_partial}, "name": name}
+    # A fee comes from the agreement itself: its sources name the agreement and the fee period.
+    sources = (f"agreement:{ctx.agreement.id}", period.source_id)
+    ctx.add_line(component, kind, quantity=ONE, rate=None, unrounded=unrounded, default=default,
+                 inputs=inputs, arithmetic=arithmetic, sources=sources, service_date=period.start, detail=detail)
     ctx.fee_periods.append(FeePeriod(component.id, period.start, period.end))

@@ -11,7 +11,7 @@ from rules.draft import DepositApplied, DepositBilled, LineKind
 from rules.errors import EventIncomplete
 from rules.events import Event, EventKind
 from rules.history import DepositBalance
-from rules.money import HUNDRED, money, plain, quantize
+from rules.money import HUNDRED, exponent, money, plain
 from rules.window import Trigger
 
 if TYPE_CHECKING:
@@ -101,15 +101,15 @@ def _milestone(ctx: Context, component: Milestones, milestone: Milestone) -> Non
         if left <= 0:
             break
         if deposit_rule is DepositApplication.PROPORTIONAL and component.contract_value:
-            share = quantize(deposit.amount * line.amount / component.contract_value, ctx.currency, ctx.policy)
+            # The share is left unrounded: the line rounds it once, and its explanation shows that step.
+            share = deposit.amount * line.amount / component.contract_value
             take = min(deposit.remaining, share, left)
             why = f"{money(deposit.amount)} × {money(line.amount)} / {money(component.contract_value)} contract value"
         else:
             take = min(deposit.remaining, left)
             why = f"as much of the {money(deposit.remaining)} left as this milestone allows"
-        _take_deposit(ctx, component, deposit, take, LineKind.LESS_DEPOSIT,
-                      f"Less deposit ({_deposit_name(deposit)})", why)
-        left -= take
+        left -= _take_deposit(ctx, component, deposit, take, LineKind.LESS_DEPOSIT,
+                              f"Less deposit ({_deposit_name(deposit)})", why)
 
 
 def _open_deposits(ctx: Context, component: Milestones) -> list[DepositBalance]:
@@ -122,12 +122,16 @@ def _deposit_name(deposit: DepositBalance) -> str:
 
 
 def _take_deposit(ctx: Context, component: Milestones, deposit: DepositBalance, take: Decimal, kind: LineKind,
-                  default: str, why: str) -> None:
+                  default: str, why: str) -> Decimal:
+    """A line taking ``take`` (rounded once, on the line) off the invoice; returns what it took."""
     if take <= 0:
-        return
+        return Decimal(0)
+    on_unit = take == take.quantize(exponent(ctx.currency))
     line = ctx.add_line(component, kind, quantity=Decimal(1), rate=None, unrounded=-take, item=component.deposit.item
                         if component.deposit else None, default=default,
                         inputs=[("deposit", f"{money(deposit.amount)}, {money(deposit.remaining)} left"),
                                 ("taken", why)],
-                        arithmetic=f"-{money(take)}", sources=[deposit.key], detail={"name": "Deposit"})
+                        arithmetic=f"-{money(take) if on_unit else plain(take.normalize())}",
+                        sources=[deposit.key], detail={"name": "Deposit"})
     ctx.deposits_applied.append(DepositApplied(component.id, deposit.key, -line.amount))
+    return -line.amount

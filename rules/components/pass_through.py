@@ -10,7 +10,7 @@ from rules.components.base import Component, UsageFilter, positive
 from rules.draft import LineKind, UsageConsumed
 from rules.errors import CurrencyMismatch
 from rules.money import HUNDRED, ZERO, money, plain, quantize
-from rules.window import Trigger
+from rules.window import BOUNDARY, THRESHOLD
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -35,7 +35,7 @@ class PassThrough(Component):
 def bill(component: PassThrough, ctx: Context) -> None:
     """One line per expense not billed yet (cost plus markup, or list price); edits bill the difference."""
     window = ctx.window
-    if window.trigger is Trigger.THRESHOLD or (window.trigger is Trigger.BOUNDARY and window.closed is None):
+    if window.trigger is THRESHOLD or (window.trigger is BOUNDARY and window.closed is None):
         return
     for record in ctx.usage_for(component):
         prior = ctx.history.billed(record.source, record.source_id)
@@ -68,7 +68,9 @@ def bill(component: PassThrough, ctx: Context) -> None:
         else:
             delta = rounded - (prior.amount or ZERO)
             if delta:
-                ctx.add_line(component, LineKind.PASS_THROUGH, quantity=Decimal(1), rate=None, unrounded=delta,
+                # Unrounded (price now less what was billed), so the explanation shows the rounding step.
+                ctx.add_line(component, LineKind.PASS_THROUGH, quantity=Decimal(1), rate=None,
+                             unrounded=price - (prior.amount or ZERO),
                              default=f"{label} ({record.date.isoformat()}): correction", inputs=how, sources=[source],
                              arithmetic=f"{money(rounded)} now - {money(prior.amount or ZERO)} billed before",
                              taxable=record.taxable, tax_code=override, service_date=record.date,

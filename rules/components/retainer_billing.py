@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from rules.calendar import BillingPeriod, schedule_for
 from rules.components.fees import bill_fee, due_fee_periods
 from rules.components.retainer import Retainer
-from rules.components.usage_view import Entry, hour_entries, hours_text, total_hours
-from rules.draft import LineKind, RolloverDraw, RolloverGrant
+from rules.components.usage_view import Entry, hour_entries, hours_text
+from rules.draft import LineKind, RolloverDraw, RolloverGrant, UsageConsumed
 from rules.money import ZERO, money
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 def usage_period(ctx: Context) -> BillingPeriod | None:
     """The agreement period whose hours this draft settles (the closed one, or the last at an end)."""
     window = ctx.window
-    if window.trigger is Trigger.BOUNDARY:
+    if window.trigger is BOUNDARY:
         return window.closed
-    if window.trigger is Trigger.END and window.end_day is not None:
+    if window.trigger is END and window.end_day is not None:
         agreement = ctx.agreement
         return schedule_for(agreement.start, agreement.cycle, window.end_day).period_at(window.end_day)
     return None
@@ -30,9 +30,12 @@ def usage_period(ctx: Context) -> BillingPeriod | None:
 
 def settle_hours(ctx: Context, component, entries: list[Entry]) -> Decimal:
     """Consume ``entries`` and return the hours they bill; a net reduction is held for a person."""
+    consumed, comp_id, hours = ctx.usage_consumed, component.id, ZERO
     for entry in entries:
-        ctx.usage_consumed.append(entry.consumed(component.id))
-    hours = total_hours(entries)
+        record = entry.record
+        consumed.append(UsageConsumed(record.source, record.source_id, record.version, comp_id,
+                                      hours=entry.hours, deleted=record.deleted))
+        hours += entry.delta
     if hours < 0:
         ctx.holds.append(f"{component.id}: time already billed was reduced by {hours_text(-hours)}; "
                          "credit it by hand if the client is owed money")
@@ -66,31 +69,35 @@ def bill(component: Retainer, ctx: Context) -> None:
             from_rollover += take
     from_included = min(remaining, included)
     overage = remaining - from_included
-    sources = [e.source_id for e in entries]
-    name = component.item or "Retainer"
+    if hours > 0 or overage > 0:
+        sources = [f"{e.record.source}:{e.record.source_id}@v{e.record.version}" for e in entries]
+        name = component.item or "Retainer"
+        hours_label, included_label, rollover_label = hours_text(hours), hours_text(included), hours_text(from_rollover)
     if hours > 0:
         covered = from_rollover + from_included
+        covered_label = hours_text(covered)
         ctx.add_line(component, LineKind.TIME, quantity=covered, rate=ZERO, unrounded=ZERO,
-                     default=f"{name}: {hours_text(covered)} of support used in {period.label} "
-                             f"({hours_text(included)} included"
-                             + (f", {hours_text(from_rollover)} from rollover)" if from_rollover else ")"),
-                     inputs=[("hours logged", hours_text(hours)), ("included", hours_text(included)),
-                             ("rollover used", hours_text(from_rollover))],
-                     arithmetic=f"{hours_text(covered)} covered by the retainer at 0.00", sources=sources,
-                     service_date=period.start, detail={"hours": covered, "name": name})
+                     default=f"{name}: {covered_label} of support used in {period.label} "
+                             f"({included_label} included"
+                             + (f", {rollover_label} from rollover)" if from_rollover else ")"),
+                     inputs=[("hours logged", hours_label), ("included", included_label),
+                             ("rollover used", rollover_label)],
+                     arithmetic=f"{covered_label} covered by the retainer at 0.00", sources=sources,
+                     service_date=period.start,
+                     detail={"hours": covered, "name": name} if component.description else None)
     if overage > 0:
+        overage_label, rate_label = hours_text(overage), money(component.overage_rate)
         ctx.add_line(component, LineKind.OVERAGE, quantity=overage, rate=component.overage_rate,
                      unrounded=overage * component.overage_rate, item=component.overage_item,
-                     default=f"{component.overage_item or 'Overage'}: {hours_text(overage)} beyond "
-                             f"{hours_text(included)} included ({period.label})",
-                     inputs=[("hours logged", hours_text(hours)), ("included", hours_text(included)),
-                             ("rollover used", hours_text(from_rollover)),
-                             ("overage rate", money(component.overage_rate))],
-                     arithmetic=f"({hours_text(hours)}"
-                                + (f" - {hours_text(from_rollover)} rollover" if from_rollover else "")
-                                + f" - {hours_text(included)} included) = {hours_text(overage)} × "
-                                f"{money(component.overage_rate)}",
-                     sources=sources, service_date=period.start, detail={"hours": overage, "name": "Overage"})
+                     default=f"{component.overage_item or 'Overage'}: {overage_label} beyond "
+                             f"{included_label} included ({period.label})",
+                     inputs=[("hours logged", hours_label), ("included", included_label),
+                             ("rollover used", rollover_label), ("overage rate", rate_label)],
+                     arithmetic=f"({hours_label}"
+                                + (f" - {rollover_label} rollover" if from_rollover else "")
+                                + f" - {included_label} included) = {overage_label} × {rate_label}",
+                     sources=sources, service_date=period.start,
+                     detail={"hours": overage, "name": "Overage"} if component.description else None)
     _grant_rollover(ctx, component, period, included - from_included, grants)
 
 

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from rules.calendar import ONE_DAY, schedule_for
 from rules.components.time_materials import LineGrouping, OverCap, TimeAndMaterials
 from rules.components.usage_view import Entry, hour_entries, hours_text
-from rules.draft import CapUse, Carried, LineKind
-from rules.money import ZERO, money, plain
+from rules.draft import CapUse, Carried, LineKind, UsageConsumed
+from rules.money import ZERO, money, money_in, plain
 from rules.usage import UsageRecord
-from rules.window import Trigger
+from rules.window import BOUNDARY, END
 
 if TYPE_CHECKING:
     from rules.engine.context import Context
@@ -23,22 +23,21 @@ def rate_for(component: TimeAndMaterials, record: UsageRecord) -> tuple[Decimal 
     if record.rate is not None:
         return record.rate, "the entry"
     rates = component.rates
-    for table, value, label in ((rates.task, record.task, "task"), (rates.person, record.person, "person"),
-                                (rates.role, record.role, "role"), (rates.project, record.project, "project")):
-        if value is not None and value in table:
-            return table[value], f"{label} {value!r}"
+    if record.task is not None and record.task in rates.task:
+        return rates.task[record.task], f"task {record.task!r}"
+    if record.person is not None and record.person in rates.person:
+        return rates.person[record.person], f"person {record.person!r}"
+    if record.role is not None and record.role in rates.role:
+        return rates.role[record.role], f"role {record.role!r}"
+    if record.project is not None and record.project in rates.project:
+        return rates.project[record.project], f"project {record.project!r}"
     if component.default_rate is not None:
         return component.default_rate, "the agreement's default rate"
     return None, "no rate"
 
 
-def _group(component: TimeAndMaterials, entry: Entry) -> str:
-    record = entry.record
-    if component.group_by is LineGrouping.ENTRY:
-        return f"{record.date.isoformat()} {record.source}:{record.source_id}"
-    value = {LineGrouping.TASK: record.task, LineGrouping.PERSON: record.person,
-             LineGrouping.ROLE: record.role}[component.group_by]
-    return value or ""
+_GROUP_FIELD = {LineGrouping.TASK: "task", LineGrouping.PERSON: "person", LineGrouping.ROLE: "role"}
+BY_ENTRY = LineGrouping.ENTRY  # a plain name: see rules.window
 
 
 def cap_period_start(ctx: Context) -> date:
@@ -54,59 +53,101 @@ def cap_period_start(ctx: Context) -> date:
 def bill(component: TimeAndMaterials, ctx: Context) -> None:
     """Lines for billable time not billed yet (edits bill their difference), then the cap."""
     window = ctx.window
-    if window.trigger is Trigger.BOUNDARY and window.closed is None:
+    if window.trigger is BOUNDARY and window.closed is None:
         return
     entries = hour_entries(ctx.usage_for(component), component.rounding, ctx.history)
     groups: dict[tuple[str, Decimal], tuple[list[Entry], str]] = {}
+    by_entry = component.group_by is BY_ENTRY
+    field = None if by_entry else _GROUP_FIELD[component.group_by]
+    consumed, comp_id = ctx.usage_consumed, component.id
+    rates = component.rates
+    tables = bool(rates.task or rates.person or rates.role or rates.project)
+    default = (component.default_rate, "the agreement's default rate" if component.default_rate is not None
+               else "no rate")
     for entry in entries:
-        rate, origin = rate_for(component, entry.record)
+        record = entry.record
+        # rate_for, short-cut when the component has no rate tables (only an entry's own rate or the default)
+        if tables:
+            rate, origin = rate_for(component, record)
+        elif record.rate is not None:
+            rate, origin = record.rate, "the entry"
+        else:
+            rate, origin = default
         if rate is None:
-            who = entry.record.person or entry.record.role or "someone"
+            who = record.person or record.role or "someone"
             ctx.warn("missing_rate", f"No rate for {hours_text(entry.delta)} of {who} on "
-                                     f"{entry.record.task or entry.record.project or 'untitled work'} "
-                                     f"({entry.record.source}:{entry.record.source_id}): no entry, task, person, "
+                                     f"{record.task or record.project or 'untitled work'} "
+                                     f"({record.source}:{record.source_id}): no entry, task, person, "
                                      "role, project or default rate")
             rate = ZERO
-        groups.setdefault((_group(component, entry), rate), ([], origin))[0].append(entry)
-        ctx.usage_consumed.append(entry.consumed(component.id))
+        label = (f"{record.date.isoformat()} {record.source}:{record.source_id}" if by_entry
+                 else getattr(record, field) or "")
+        group = groups.get((label, rate))
+        if group is None:
+            groups[(label, rate)] = ([entry], origin)
+        else:
+            group[0].append(entry)
+        consumed.append(UsageConsumed(record.source, record.source_id, record.version, comp_id,
+                                      hours=entry.hours, deleted=record.deleted))
     billed = ZERO
-    for (label, rate), (members, origin) in sorted(groups.items()):
-        hours = sum((e.delta for e in members), ZERO)
-        if hours == 0:
-            continue
-        line = _time_line(ctx, component, label, rate, origin, members, hours)
-        billed += line.amount
-    if window.trigger in (Trigger.BOUNDARY, Trigger.END):
+    if groups:
+        rounding_text = _rounding_text(component.rounding)
+        for (label, rate), (members, origin) in sorted(groups.items()):
+            hours = ZERO
+            for e in members:
+                hours += e.delta
+            if hours == 0:
+                continue
+            line = _time_line(ctx, component, label, rate, origin, members, hours, rounding_text)
+            billed += line.amount
+    if window.trigger is BOUNDARY or window.trigger is END:
         billed += _carried_in(ctx, component)
     if component.cap_amount is not None and billed:
         _apply_cap(ctx, component, billed)
 
 
+def _rounding_text(rounding) -> str | None:
+    if not (rounding.increment or rounding.minimum):
+        return None
+    return (f"{rounding.mode.value} to {plain(rounding.increment or Decimal(0))}"
+            f" h, minimum {plain(rounding.minimum or Decimal(0))} h")
+
+
 def _time_line(ctx: Context, component: TimeAndMaterials, label: str, rate: Decimal, origin: str,
-               members: list[Entry], hours: Decimal):
+               members: list[Entry], hours: Decimal, rounding_text: str | None):
     first = members[0].record
-    notes = [n for n in (e.rounding_note() for e in members) if n]
-    notes += [f"{e.record.source}:{e.record.source_id} changed since billed: {hours_text(e.prior.hours or ZERO)}"
-              f" -> {hours_text(e.hours)}" for e in members if e.prior is not None]
+    notes = []
+    for e in members:
+        if e.logged != e.hours:
+            notes.append(e.rounding_note())
+    for e in members:
+        if e.prior is not None:
+            notes.append(f"{e.record.source}:{e.record.source_id} changed since billed: "
+                         f"{hours_text(e.prior.hours or ZERO)} -> {hours_text(e.hours)}")
     name = component.item or "Time"
-    if component.group_by is LineGrouping.ENTRY:
+    by_entry = component.group_by is BY_ENTRY
+    hours_label, rate_label = hours_text(hours), money(rate)
+    if by_entry:
         default = f"{first.date.isoformat()} {first.person or ''}: {first.description or first.task or name}".strip()
     else:
-        default = f"{label or name}: {hours_text(hours)} at {money(rate)}"
+        default = f"{label or name}: {hours_label} at {rate_label}"
     period = ctx.window.period
-    if period is not None and component.group_by is not LineGrouping.ENTRY:
+    if period is not None and not by_entry:
         default += f" ({period.label})"
-    inputs = [("hours", f"{hours_text(hours)} in {len(members)} entr{'y' if len(members) == 1 else 'ies'}"),
-              ("rate", f"{money(rate)} from {origin}")]
-    if component.rounding.increment or component.rounding.minimum:
-        inputs.append(("entry rounding", f"{component.rounding.mode.value} to {plain(component.rounding.increment or Decimal(0))}"
-                                         f" h, minimum {plain(component.rounding.minimum or Decimal(0))} h"))
+    count = len(members)
+    inputs = [("hours", f"{hours_label} in {count} entr{'y' if count == 1 else 'ies'}"),
+              ("rate", f"{rate_label} from {origin}")]
+    if rounding_text is not None:
+        inputs.append(("entry rounding", rounding_text))
+    detail = None
+    if component.description:
+        detail = {"hours": hours, "task": first.task, "person": first.person, "role": first.role,
+                  "project": first.project, "date": first.date, "name": label or name}
     return ctx.add_line(
         component, LineKind.TIME, quantity=hours, rate=rate, unrounded=hours * rate, default=default,
-        inputs=inputs, arithmetic=f"{hours_text(hours)} × {money(rate)}", sources=[e.source_id for e in members],
-        service_date=first.date if component.group_by is LineGrouping.ENTRY else (period.start if period else first.date),
-        notes=notes, detail={"hours": hours, "task": first.task, "person": first.person, "role": first.role,
-                             "project": first.project, "date": first.date, "name": label or name})
+        inputs=inputs, arithmetic=f"{hours_label} × {rate_label}", sources=[f"{e.record.source}:{e.record.source_id}@v{e.record.version}" for e in members],
+        service_date=first.date if by_entry else (period.start if period else first.date),
+        notes=notes, detail=detail)
 
 
 def _carried_in(ctx: Context, component: TimeAndMaterials) -> Decimal:
@@ -129,15 +170,16 @@ def _apply_cap(ctx: Context, component: TimeAndMaterials, billed: Decimal) -> No
         ctx.cap_uses.append(CapUse(component.id, start, used + billed))
         return
     excess = billed - room
+    cap_text = money_in(cap, ctx.currency)  # the cap as typed (1000) reads 1,000.00 like the amounts
     if component.over_cap is OverCap.HOLD:
-        ctx.holds.append(f"{component.id}: {money(excess)} over the not-to-exceed cap of {money(cap)} "
+        ctx.holds.append(f"{component.id}: {money(excess)} over the not-to-exceed cap of {cap_text} "
                          f"for the period from {start.isoformat()}")
         ctx.cap_uses.append(CapUse(component.id, start, used + billed))
         return
     ctx.add_line(component, LineKind.CAP_CARRY_OVER, quantity=Decimal(1), rate=None, unrounded=-excess,
-                 default=f"{component.item or 'Time'}: {money(excess)} above the not-to-exceed cap of {money(cap)}, "
+                 default=f"{component.item or 'Time'}: {money(excess)} above the not-to-exceed cap of {cap_text}, "
                          "carried to the next period",
-                 inputs=[("cap", money(cap)), ("already billed this period", money(used)), ("this invoice", money(billed))],
-                 arithmetic=f"{money(used)} + {money(billed)} - {money(cap)} = {money(excess)} over the cap")
+                 inputs=[("cap", cap_text), ("already billed this period", money(used)), ("this invoice", money(billed))],
+                 arithmetic=f"{money(used)} + {money(billed)} - {cap_text} = {money(excess)} over the cap")
     ctx.carried.append(Carried(component.id, excess, "above the not-to-exceed cap"))
     ctx.cap_uses.append(CapUse(component.id, start, used + room))

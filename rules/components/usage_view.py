@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from rules.components.time_materials import EntryRounding, HourRounding
 from rules.draft import UsageConsumed
@@ -13,6 +13,7 @@ from rules.money import plain
 from rules.usage import UsageRecord
 
 ZERO = Decimal(0)
+_entry = tuple.__new__  # Entry(...) without the Python-level __new__ a named tuple adds
 _MODES = {HourRounding.UP: ROUND_CEILING, HourRounding.DOWN: ROUND_FLOOR, HourRounding.NEAREST: ROUND_HALF_UP}
 
 
@@ -20,17 +21,19 @@ def round_hours(hours: Decimal, rounding: EntryRounding) -> Decimal:
     """``hours`` of one entry brought to the increment, then to the minimum (zero stays zero)."""
     if hours <= 0:
         return ZERO
-    if rounding.increment is not None:
-        steps = (hours / rounding.increment).to_integral_value(rounding=_MODES[rounding.mode])
-        hours = (steps * rounding.increment).quantize(rounding.increment)
+    increment = rounding.increment
+    if increment is not None:
+        steps = (hours / increment).to_integral_value(rounding=_MODES[rounding.mode])
+        hours = (steps * increment).quantize(increment)
     if rounding.minimum is not None and hours < rounding.minimum:
         hours = rounding.minimum
     return hours
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A time record as billed now: its rounded hours, and the change since it was last billed."""
+class Entry(NamedTuple):
+    """A time record as billed now: its rounded hours, and the change since it was last billed.
+
+    A named tuple rather than a dataclass: components make one per entry per draft."""
 
     record: UsageRecord
     logged: Decimal  # hours as logged (0 when deleted or not billable)
@@ -41,12 +44,14 @@ class Entry:
     @property
     def source_id(self) -> str:
         """``source:id@vN``, as explanations list it."""
-        return f"{self.record.source}:{self.record.source_id}@v{self.record.version}"
+        record = self.record
+        return f"{record.source}:{record.source_id}@v{record.version}"
 
     def consumed(self, component_id: str) -> UsageConsumed:
         """The consumption record of this entry."""
-        return UsageConsumed(self.record.source, self.record.source_id, self.record.version, component_id,
-                             hours=self.hours, deleted=self.record.deleted)
+        record = self.record
+        return UsageConsumed(record.source, record.source_id, record.version, component_id,
+                             hours=self.hours, deleted=record.deleted)
 
     def rounding_note(self) -> str | None:
         """Why the billed hours differ from the logged ones, if they do."""
@@ -58,17 +63,32 @@ class Entry:
 def hour_entries(records: Iterable[UsageRecord], rounding: EntryRounding, history: History) -> list[Entry]:
     """The entries of ``records`` that change what was billed (new records, edits, deletions)."""
     out = []
+    billed = history.billed if history.billed_usage else None
+    increment, minimum = rounding.increment, rounding.minimum
+    mode = _MODES[rounding.mode]
     for record in records:
-        prior = history.billed(record.source, record.source_id)
+        prior = billed(record.source, record.source_id) if billed is not None else None
         if prior is not None and prior.version >= record.version:
             continue
-        counts = record.billable and not record.deleted
-        logged = (record.hours if record.hours is not None else record.quantity or ZERO) if counts else ZERO
-        hours = round_hours(logged, rounding)
+        if record.billable and not record.deleted:
+            logged = record.hours if record.hours is not None else record.quantity or ZERO
+            if logged <= 0:
+                hours = ZERO
+            elif increment is not None:
+                # round_hours, inlined (one call per entry adds up over a month-end run)
+                hours = ((logged / increment).to_integral_value(rounding=mode) * increment).quantize(increment)
+                if minimum is not None and hours < minimum:
+                    hours = minimum
+            elif minimum is not None and logged < minimum:
+                hours = minimum
+            else:
+                hours = logged
+        else:
+            logged = hours = ZERO
         before = prior.hours or ZERO if prior is not None else ZERO
         if prior is None and hours == 0:
             continue
-        out.append(Entry(record, logged, hours, hours - before, prior))
+        out.append(_entry(Entry, (record, logged, hours, hours - before, prior)))
     return out
 
 
@@ -79,4 +99,8 @@ def total_hours(entries: Iterable[Entry]) -> Decimal:
 
 def hours_text(value: Decimal) -> str:
     """``27.5 h``."""
-    return f"{plain(value.normalize())} h"
+    text = format(value.normalize(), "f")  # plain(), inlined: explanations show many of these
+    dot = text.find(".")
+    if dot < 0 or len(text) - dot <= 9:
+        return f"{text} h"
+    return f"{text[:dot + 9]}… h"

@@ -14,11 +14,11 @@ from rules.engine.dryrun import (
 )
 from rules.engine.schedule import DuePeriod, due_drafts, due_events, due_periods, period_event
 from rules.engine.start import StartedAgreement, start_agreement
-from rules.engine.thresholds import threshold_event
+from rules.engine.thresholds import crossing_object_id, threshold_event
 
 __all__ = [
     "CustomerDiff", "DryRun", "DryRunInput", "DuePeriod", "Flag", "LineChange", "LineSummary", "StartedAgreement",
     "condition_holds", "conditions_hold", "customer_diff", "draft_for_event", "dry_run", "due_drafts",
     "due_events", "due_periods", "period_event", "rule_applies", "rules_for_event", "start_agreement",
-    "threshold_event",
+    "threshold_event", "crossing_object_id",
 ]

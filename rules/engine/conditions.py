@@ -106,6 +106,9 @@ def condition_holds(condition: Condition, event: Event) -> bool:
 
 def conditions_hold(conditions: Conditions, event: Event) -> bool:
     """All of ``all`` hold and, when ``any`` is given, at least one of it."""
+    if not conditions.all and not conditions.any:
+        return True
+
     def one(item: Condition | Conditions) -> bool:
         """One condition or nested group."""
         return conditions_hold(item, event) if isinstance(item, Conditions) else condition_holds(item, event)

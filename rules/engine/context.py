@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from rules import templates
@@ -28,15 +29,18 @@ from rules.draft import (
     RolloverGrant,
     UsageConsumed,
 )
-from rules.errors import InvalidInput
+from rules.errors import InvalidInput, TemplateDataMissing
 from rules.events import Event, event_to_dict
 from rules.history import History
-from rules.money import quantize, rounding_step
+from rules.money import decimal_mode, exponent, rounding_step
 from rules.rule import Rule
 from rules.usage import UsageRecord
 from rules.window import Window
 
 ZERO = Decimal(0)
+DESCRIPTION_LIMIT = templates.LIMITS["description"]
+# (currency, rounding policy) -> (quantum, decimal rounding mode, the exact-rounding text)
+_MONEY_RULES: dict[tuple[str, Any], tuple[Decimal, str, str]] = {}
 
 
 class Context:
@@ -67,6 +71,15 @@ class Context:
         self.cap_uses: list[CapUse] = []
         self._routed = _route(agreement, usage, window)
         self._template_base: dict[str, Any] | None = None
+        # Made once per draft rather than per line: the quantum, rounding mode, exact-rounding text
+        # and the tax code of each (item, taxable, override) seen.
+        money_rules = _MONEY_RULES.get((agreement.currency, agreement.rounding))
+        if money_rules is None:
+            money_rules = _MONEY_RULES[(agreement.currency, agreement.rounding)] = (
+                exponent(agreement.currency), decimal_mode(agreement.rounding),
+                rounding_step(ZERO, ZERO, agreement.currency, agreement.rounding))
+        self._quantum, self._mode, self._exact = money_rules
+        self._tax_codes = _tax_codes(agreement)
 
     def usage_for(self, component: Component) -> list[UsageRecord]:
         """The usage in this window that ``component`` bills (first matching component wins)."""
@@ -76,12 +89,23 @@ class Context:
         """The sum of the lines made so far."""
         return sum((line.amount for line in self.lines), ZERO)
 
+    def consumes_anything(self) -> bool:
+        """True when the draft uses up or creates anything (a zero-line draft may still)."""
+        return bool(self.usage_consumed or self.blocks or self.rollover_draws or self.rollover_grants
+                    or self.credits or self.deposits_billed or self.deposits_applied or self.carried
+                    or self.fee_periods or self.cap_uses)
+
     def consumption(self) -> Consumption:
         """Everything recorded so far, as the draft's ``Consumption``."""
+        # Most of these are empty in a given draft: () needs no call.
         return Consumption(
-            tuple(self.usage_consumed), tuple(self.blocks), tuple(self.rollover_draws),
-            tuple(self.rollover_grants), tuple(self.credits), tuple(self.deposits_billed),
-            tuple(self.deposits_applied), tuple(self.carried), tuple(self.fee_periods), tuple(self.cap_uses))
+            tuple(self.usage_consumed) if self.usage_consumed else (), tuple(self.blocks) if self.blocks else (),
+            tuple(self.rollover_draws) if self.rollover_draws else (),
+            tuple(self.rollover_grants) if self.rollover_grants else (), tuple(self.credits) if self.credits else (),
+            tuple(self.deposits_billed) if self.deposits_billed else (),
+            tuple(self.deposits_applied) if self.deposits_applied else (),
+            tuple(self.carried) if self.carried else (), tuple(self.fee_periods) if self.fee_periods else (),
+            tuple(self.cap_uses) if self.cap_uses else ())
 
     def warn(self, code: str, message: str, *, hold: bool = True) -> None:
         """Record a warning (and, by default, hold the invoice for review because of it)."""
@@ -96,31 +120,36 @@ class Context:
                  detail: dict[str, Any] | None = None, tax_code: str | None = None) -> DraftLine:
         """Make a line: round its amount once, pick its tax code, render its description.
         A ``rate`` of None makes a one-unit line whose rate is the rounded amount (prorated fees)."""
-        amount = quantize(unrounded, self.currency, self.policy)
+        amount = unrounded.quantize(self._quantum, rounding=self._mode)
         if rate is None:
             rate = amount
         item = item or component.item or self.rule.what.default_item
-        defaults = self.agreement.items.get(item) if item else None
-        if defaults is not None and defaults.taxable is not None:
-            taxable = defaults.taxable
-        tax_code = self.agreement.tax.code_for(
-            override=tax_code or component.tax_code, item_code=defaults.tax_code if defaults else None,
-            taxable=taxable)
+        override = tax_code or component.tax_code
+        slot = (item, taxable, override)
+        code = self._tax_codes.get(slot)
+        if code is None:
+            code = self._tax_codes[slot] = self._tax_code(item, taxable, override)
         description = default
         if component.description:
             description = self._render_line(component, kind, default, item, quantity, rate, amount, detail)
-        elif len(description) > templates.LIMITS["description"]:
-            description = description[: templates.LIMITS["description"] - 1] + "…"
+        elif len(description) > DESCRIPTION_LIMIT:
+            description = description[: DESCRIPTION_LIMIT - 1] + "…"
         explanation = Explanation(
-            component_id=component.id, model=component.TYPE, inputs=tuple(inputs), arithmetic=arithmetic,
-            unrounded=unrounded, rounding=rounding_step(unrounded, amount, self.currency, self.policy),
-            source_ids=tuple(sources), rule_id=self.rule.id, rule_version=self.rule.version, notes=tuple(notes))
-        line = DraftLine(kind=kind, component_id=component.id, item=item, description=description,
-                         quantity=quantity, rate=rate, amount=amount, tax_code=tax_code,
-                         explanation=explanation, service_date=service_date,
-                         class_ref=component.class_ref or self.agreement.class_ref)
+            component.id, component.TYPE, tuple(inputs), arithmetic, unrounded,
+            self._exact if unrounded == amount else rounding_step(unrounded, amount, self.currency, self.policy),
+            tuple(sources), self.rule.id, self.rule.version, tuple(notes))
+        line = DraftLine(kind, component.id, item, description, quantity, rate, amount, code, explanation,
+                         service_date, component.class_ref or self.agreement.class_ref)
         self.lines.append(line)
         return line
+
+    def _tax_code(self, item: str | None, taxable: bool | None, override: str | None) -> str:
+        # With no item defaults the item plays no part; _tax_codes shares those answers.
+        defaults = self.agreement.items.get(item) if item else None
+        if defaults is not None and defaults.taxable is not None:
+            taxable = defaults.taxable
+        return self.agreement.tax.code_for(override=override, item_code=defaults.tax_code if defaults else None,
+                                           taxable=taxable)
 
     def template_base(self) -> dict[str, Any]:
         """The variables every template sees (agreement, period, event, rule, today)."""
@@ -137,7 +166,33 @@ class Context:
         if detail:
             line.update(detail)
         variables = {**self.template_base(), "line": line, "default": default, "invoice": None}
-        return templates.render("description", component.description, variables)
+        try:
+            return templates.render("description", component.description, variables)
+        except TemplateDataMissing as exc:
+            self.missing_data(f"the description template of {component.id}", exc, "the default description is used")
+            return default
+
+    def missing_data(self, what: str, exc: TemplateDataMissing, fallback: str) -> None:
+        """Hold the draft because a template needs event data this event lacks (once per template)."""
+        event = self.event
+        message = (f"{what} {exc.reason} ({event.kind} {event.source}:{event.source_object_id}); "
+                   f"{fallback}")
+        if message not in self.holds:
+            self.warn("template_data_missing", message)
+
+
+def _tax_codes(agreement: Agreement) -> dict:
+    """Where a draft keeps the tax code of each (item, taxable, override) it met: shared by every
+    agreement with the same tax treatment and no item defaults (the codes then do not depend on
+    the item), else the draft's own."""
+    if agreement.items:
+        return {}
+    tax = agreement.tax
+    found = tax.__dict__.get("_codes_without_items")
+    if found is None:
+        found = {}
+        object.__setattr__(tax, "_codes_without_items", found)
+    return found
 
 
 def period_variables(period: BillingPeriod | None) -> dict[str, Any] | None:
@@ -150,43 +205,91 @@ def period_variables(period: BillingPeriod | None) -> dict[str, Any] | None:
 
 def template_variables(agreement: Agreement, rule: Rule, event: Event | None, period: BillingPeriod | None,
                        today: date) -> dict[str, Any]:
-    """The plain data templates see; the same shape as ``templates.SAMPLE_INVOICE``."""
+    """The plain data templates see; the same shape as ``templates.sample_context()``."""
+    event_data = None
+    if event is not None:
+        event_data = event_to_dict(event)
+        event_data["attributes"] = templates.EventAttributes(event_data["attributes"])
     return {
-        "agreement": {"id": agreement.id, "name": agreement.name, "customer_id": agreement.customer_id,
-                      "customer_name": agreement.customer_name, "po_number": agreement.po_number,
-                      "currency": agreement.currency, "start": agreement.start, "end": agreement.end,
-                      "cycle": agreement.cycle.label, "attributes": dict(agreement.attributes)},
+        "agreement": templates.agreement_variables(agreement),
         "period": period_variables(period),
-        "event": event_to_dict(event) if event is not None else None,
+        "event": event_data,
         "rule": {"id": rule.id, "version": rule.version},
         "today": today,
     }
 
 
+def _takers(agreement: Agreement) -> dict[str, tuple[tuple[str, tuple[Any, ...]], ...]]:
+    """For each usage kind, the components that may take a record of it, in the agreement's order:
+    (id, its filter's checks), each check a (field getter, values allowed) pair for a non-empty list
+    of its ``usage`` filter. A component without checks takes every record that reaches it, so the
+    ones after it are left out."""
+    found = agreement.__dict__.get("_usage_takers")
+    if found is None:
+        by_kind: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+        for comp in agreement.components:
+            if not comp.USAGE_KINDS:
+                continue
+            f = getattr(comp, "usage", None)
+            checks = ()
+            if f is not None and (f.kinds or f.projects or f.tasks or f.roles or f.people):
+                checks = tuple((_FIELDS[name], values) for name, values in (
+                    ("kind", f.kinds), ("project", f.projects), ("task", f.tasks), ("role", f.roles),
+                    ("person", f.people)) if values)
+            for kind in comp.USAGE_KINDS:
+                candidates = by_kind.setdefault(kind, [])
+                if not candidates or candidates[-1][1]:
+                    candidates.append((comp.id, checks))
+        found = {kind: tuple(candidates) for kind, candidates in by_kind.items()}
+        object.__setattr__(agreement, "_usage_takers", found)
+    return found
+
+
+_FIELDS = {name: attrgetter(name) for name in ("kind", "project", "task", "role", "person")}
+_USAGE_ORDER = attrgetter("date", "source", "source_id")
+
+
 def _route(agreement: Agreement, usage: Iterable[UsageRecord], window: Window) -> dict[str, list[UsageRecord]]:
-    if window.only_source_ids is None and window.usage_through is None:
+    only, through = window.only_source_ids, window.usage_through
+    if only is None and through is None:
         return {}
     latest: dict[tuple[str, str], UsageRecord] = {}
+    agreement_id = agreement.id
     for record in usage:
-        if record.agreement_id is not None and record.agreement_id != agreement.id:
+        if record.agreement_id is not None and record.agreement_id != agreement_id:
             raise InvalidInput(f"usage record {record.source}:{record.source_id} belongs to agreement "
-                               f"{record.agreement_id}, not {agreement.id}")
-        if window.only_source_ids is not None:
-            if record.source_id not in window.only_source_ids:
+                               f"{record.agreement_id}, not {agreement_id}")
+        if only is not None:
+            if record.source_id not in only:
                 continue
-        elif record.date >= window.usage_through:
+        elif record.date >= through:
             continue
         slot = (record.source, record.source_id)
         known = latest.get(slot)
         if known is None or known.version < record.version:
             latest[slot] = record
     routed: dict[str, list[UsageRecord]] = {}
-    takers = [c for c in agreement.components if c.USAGE_KINDS]
-    for record in sorted(latest.values(), key=lambda r: (r.date, r.source, r.source_id)):
-        kind = record.kind.value
-        for comp in takers:
-            usage_filter = getattr(comp, "usage", None)
-            if kind in comp.USAGE_KINDS and (usage_filter is None or usage_filter.matches(record)):
-                routed.setdefault(comp.id, []).append(record)
+    takers = _takers(agreement)
+    if not takers or not latest:
+        return routed
+    records = sorted(latest.values(), key=_USAGE_ORDER) if len(latest) > 1 else latest.values()
+    for record in records:
+        candidates = takers.get(record.kind)  # a StrEnum: it finds the kind's name
+        if candidates is None:
+            continue
+        owner = None
+        for comp_id, checks in candidates:
+            # UsageFilter.matches, unrolled: every non-empty list must hold the record's value.
+            for get, allowed in checks:
+                if get(record) not in allowed:
+                    break
+            else:
+                owner = comp_id
                 break
+        if owner is not None:
+            found = routed.get(owner)
+            if found is None:
+                routed[owner] = [record]
+            else:
+                found.append(record)
     return routed

@@ -33,14 +33,14 @@ from rules.draft import Consumption, InvoiceDraft, LineKind, TaxExpectation
 from rules.engine.conditions import conditions_hold
 from rules.engine.context import Context, period_variables, template_variables
 from rules.engine.windows import window_for
-from rules.errors import InvalidInput
+from rules.errors import InvalidInput, TemplateDataMissing
 from rules.events import Event
 from rules.history import History
 from rules.keys import BusinessKey
 from rules.money import HUNDRED, ZERO, money, plain, quantize
 from rules.rule import Rule, SendMode
 from rules.usage import UsageRecord
-from rules.window import Trigger
+from rules.window import OBJECT, Window
 
 BILLERS = {
     FixedFee: fixed_fee_billing.bill,
@@ -52,6 +52,8 @@ BILLERS = {
     PassThrough: pass_through_billing.bill,
     EventLines: event_lines_billing.bill,
 }
+TENTH = Decimal("0.1")
+FEE_LINE, BY_EXCEPTION = LineKind.FEE, SendMode.REVIEW_BY_EXCEPTION  # plain names: see rules.window
 # Credits run after every charge, because they may never take the invoice below zero.
 CREDITERS = {SlaCredits: credit_billing.credit}
 
@@ -81,61 +83,73 @@ def draft_for_event(event: Event, agreement: Agreement, rule: Rule, *, usage: It
         raise InvalidInput(f"the event is about agreement {event.agreement_id}, not {agreement.id}")
     if not rule_applies(rule, event, agreement):
         return None
+    return make_draft(event, agreement, rule, usage=usage, history=history, today=today)
+
+
+def make_draft(event: Event, agreement: Agreement, rule: Rule, *, usage: Iterable[UsageRecord] = (),
+               history: History | None = None, today: date, window: Window | None = None) -> InvoiceDraft | None:
+    """``draft_for_event`` once the caller knows ``rule`` answers ``event`` (``due_drafts`` does,
+    and passes the window it already knows: ``window_for(event, agreement, rule)``)."""
     history = history if history is not None else History()
-    ctx = Context(agreement, rule, event, window_for(event, agreement, rule), usage, history, today)
-    selected = set(rule.what.components)
-    components = [c for c in agreement.components if not selected or c.id in selected]
+    if window is None:
+        window = window_for(event, agreement, rule)
+    ctx = Context(agreement, rule, event, window, usage, history, today)
+    selected = rule.what.components
+    components = [c for c in agreement.components if c.id in selected] if selected else agreement.components
+    credits = []
     for comp in components:
         biller = BILLERS.get(type(comp))
         if biller is not None:
             biller(comp, ctx)
-    for comp in components:
-        crediter = CREDITERS.get(type(comp))
-        if crediter is not None:
-            crediter(comp, ctx)
+        elif type(comp) in CREDITERS:
+            credits.append(comp)
+    for comp in credits:
+        CREDITERS[type(comp)](comp, ctx)
     return assemble(ctx)
 
 
 def assemble(ctx: Context) -> InvoiceDraft | None:
     """The draft of a finished context: dates, totals, templates, tax, holds."""
-    consumption = ctx.consumption()
-    if not ctx.lines and consumption == Consumption():
+    if not ctx.lines and not ctx.consumes_anything():
         return None
+    consumption = ctx.consumption()
     agreement, rule, event, window = ctx.agreement, ctx.rule, ctx.event, ctx.window
     key = BusinessKey(agreement.company_id, agreement.id, rule.id, window.billed_thing)
     lines = tuple(ctx.lines)
-    total = sum((line.amount for line in lines), ZERO)
-    due = agreement.terms.due_date(ctx.today)
+    total = ZERO
+    for line in lines:
+        total += line.amount
+    terms = agreement.terms
+    due = terms.due_date(ctx.today)
     service_start, service_end = _service_span(ctx, consumption)
-    holds = list(ctx.holds)
-    _review(ctx, total, holds)
     memo = private_note = doc_number = None
-    sources = {"memo": rule.what.memo or agreement.memo, "private_note": rule.what.private_note or agreement.private_note,
-               "doc_number": rule.what.doc_number or agreement.doc_number}
-    if any(sources.values()):
+    what = rule.what
+    sources = {"memo": what.memo or agreement.memo, "private_note": what.private_note or agreement.private_note,
+               "doc_number": what.doc_number or agreement.doc_number}
+    if sources["memo"] or sources["private_note"] or sources["doc_number"]:
         variables = {**template_variables(agreement, rule, event, window.period, ctx.today),
                      "period": _span_variables(window, service_start, service_end),
-                     "invoice": {"date": ctx.today, "due_date": due, "terms": agreement.terms.label, "total": total,
+                     "invoice": {"date": ctx.today, "due_date": due, "terms": terms.label, "total": total,
                                  "currency": agreement.currency, "key": str(key), "lines": len(lines)}}
         marker_room = templates.LIMITS["private_note"] - len(_marker(key)) - 1
-        memo = _render("memo", sources["memo"], variables)
-        private_note = _render("private_note", sources["private_note"], variables, limit=marker_room)
-        doc_number = _render("doc_number", sources["doc_number"], variables)
+        memo = _render(ctx, "memo", sources["memo"], variables)
+        private_note = _render(ctx, "private_note", sources["private_note"], variables, limit=marker_room)
+        doc_number = _render(ctx, "doc_number", sources["doc_number"], variables)
+    holds = list(ctx.holds)  # after the templates: one may have held the draft
+    _review(ctx, total, holds)
     private_note = f"{private_note}\n{_marker(key)}" if private_note else _marker(key)
-    trigger = f"{event.kind.value} {event.source}:{event.source_object_id}"
+    trigger = f"{event.kind} {event.source}:{event.source_object_id}"
     if event.source_event_id:
         trigger += f" (event {event.source_event_id})"
     return InvoiceDraft(
         key=key, rule_id=rule.id, rule_version=rule.version, company_id=agreement.company_id,
         agreement_id=agreement.id, customer_id=agreement.customer_id, customer_name=agreement.customer_name,
-        currency=agreement.currency, invoice_date=ctx.today, due_date=due, terms=agreement.terms.label,
+        currency=agreement.currency, invoice_date=ctx.today, due_date=due, terms=terms.label,
         lines=lines, total=total, send_mode=rule.how.send_mode, hold_before_create=rule.how.hold_before_create,
         hold_reasons=tuple(holds), warnings=tuple(ctx.warnings), service_start=service_start,
         service_end=service_end, memo=memo, private_note=private_note, doc_number=doc_number,
         bill_to=agreement.bill_to, po_number=agreement.po_number, class_ref=agreement.class_ref, trigger=trigger,
-        expected_tax=_expected_tax(ctx, lines), consumption=consumption)
-
-
+        expected_tax=_expected_tax(ctx, lines) if agreement.tax.rates else None, consumption=consumption)
 
 
 def _span_variables(window, start: date | None, end: date | None) -> dict | None:
@@ -149,12 +163,23 @@ def _span_variables(window, start: date | None, end: date | None) -> dict | None
 
 def _service_span(ctx: Context, consumption: Consumption) -> tuple[date | None, date | None]:
     spans = [(p.start, p.end - ONE_DAY) for p in consumption.fee_periods]
-    period = ctx.window.closed or (ctx.window.period if ctx.window.trigger is not Trigger.OBJECT else None)
-    if period is not None and any(line.kind is not LineKind.FEE for line in ctx.lines):
-        spans.append((period.start, period.last_day))
+    window = ctx.window
+    period = window.closed or (window.period if window.trigger is not OBJECT else None)
+    if period is not None:
+        fee = FEE_LINE
+        for line in ctx.lines:
+            if line.kind is not fee:
+                spans.append((period.start, period.last_day))
+                break
     if not spans:
         return ctx.event.period_start, ctx.event.period_end
-    return min(s for s, _ in spans), max(e for _, e in spans)
+    first, last = spans[0]
+    for start, end in spans:
+        if start < first:
+            first = start
+        if end > last:
+            last = end
+    return first, last
 
 
 def _marker(key: BusinessKey) -> str:
@@ -163,17 +188,26 @@ def _marker(key: BusinessKey) -> str:
     return f"autobill:{key}"
 
 
-def _render(field: str, source: str | None, variables: dict, *, limit: int | None = None) -> str | None:
+_FALLBACK = {"memo": "the invoice goes without a customer memo",
+             "private_note": "the private note carries only the autobill marker",
+             "doc_number": "QuickBooks will number the invoice"}
+
+
+def _render(ctx: Context, field: str, source: str | None, variables: dict, *, limit: int | None = None) -> str | None:
     if not source:
         return None
-    return templates.render(field, source, variables, limit=limit) or None
+    try:
+        return templates.render(field, source, variables, limit=limit) or None
+    except TemplateDataMissing as exc:
+        ctx.missing_data(f"the {field.replace('_', ' ')} template", exc, _FALLBACK[field])
+        return None
 
 
 def _review(ctx: Context, total: Decimal, holds: list[str]) -> None:
     how = ctx.rule.how
     if total < 0:
         holds.append(f"the total is negative ({money(total)}): issue a credit memo instead")
-    if how.send_mode is not SendMode.REVIEW_BY_EXCEPTION:
+    if how.send_mode is not BY_EXCEPTION:
         return
     previous = ctx.history.previous_totals.get(ctx.rule.id)
     if previous is None:
@@ -184,7 +218,7 @@ def _review(ctx: Context, total: Decimal, holds: list[str]) -> None:
     else:
         change = abs(total - previous) * HUNDRED / abs(previous)
         if change > how.tolerance_percent:
-            holds.append(f"the total moved {plain(change.quantize(Decimal('0.1')))}% from {money(previous)} to "
+            holds.append(f"the total moved {plain(change.quantize(TENTH))}% from {money(previous)} to "
                          f"{money(total)} (tolerance {plain(how.tolerance_percent)}%)")
 
 

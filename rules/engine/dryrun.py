@@ -50,10 +50,12 @@ class LineChange:
 @dataclass(frozen=True)
 class Flag:
     """An anomaly a person should look at: ``change_above_threshold``, ``new_line_type``,
-    ``zero_total``, ``negative_total``, ``missing_rate``."""
+    ``zero_total``, ``negative_total``, ``missing_rate``. ``draft_key`` names the draft it is about
+    (None for the customer's drafts together)."""
 
     code: str
     message: str
+    draft_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,24 @@ def customer_diff(drafts: Sequence[InvoiceDraft], previous: Sequence[InvoiceDraf
         known_kinds = {key[1] for key in before_lines}
         for kind in sorted({c.kind for c in added} - known_kinds):
             flags.append(Flag("new_line_type", f"a {kind.replace('_', ' ')} line appears for the first time"))
-    if total == 0:
-        flags.append(Flag("zero_total", "the total is 0.00"))
-    elif total < 0:
-        flags.append(Flag("negative_total", f"the total is negative ({money(total)})"))
+    # Each draft is an invoice of its own: a zero or negative one is flagged even when the customer's
+    # other drafts make the sum look fine; the sum is flagged too when there are several.
+    for draft in drafts:
+        name = f"{draft.rule_id} {draft.key.billed_thing}"
+        if draft.total == 0:
+            flags.append(Flag("zero_total", f"{name}: the total is 0.00", str(draft.key)))
+        elif draft.total < 0:
+            flags.append(Flag("negative_total", f"{name}: the total is negative ({money(draft.total)})",
+                              str(draft.key)))
+    if len(drafts) > 1:
+        if total == 0:
+            flags.append(Flag("zero_total", f"the customer's {len(drafts)} drafts total 0.00"))
+        elif total < 0:
+            flags.append(Flag("negative_total", f"the customer's {len(drafts)} drafts total {money(total)}"))
     for draft in drafts:
         for warning in draft.warnings:
             if warning.code == "missing_rate":
-                flags.append(Flag("missing_rate", warning.message))
+                flags.append(Flag("missing_rate", warning.message, str(draft.key)))
     first = drafts[0]
     return CustomerDiff(first.customer_id, first.customer_name, first.currency, previous_total, total, percent,
                         tuple(added), tuple(removed), tuple(changed), tuple(flags))

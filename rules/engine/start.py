@@ -15,7 +15,7 @@ from rules.components.event_lines import bill_event_lines, item_for, line_amount
 from rules.draft import InvoiceDraft
 from rules.engine.context import Context, template_variables
 from rules.engine.drafting import assemble, rule_applies
-from rules.errors import EventIncomplete, InvalidInput
+from rules.errors import EventIncomplete, InvalidInput, TemplateDataMissing
 from rules.events import Event, EventKind, EventLine
 from rules.history import History
 from rules.keys import agreement_id_for, object_thing
@@ -110,8 +110,14 @@ def start_agreement(event: Event, rule: Rule, *, company_id: str, customer_id: s
         end = add_months(start.year, start.month, months, start.day) - timedelta(days=1)
     customer = customer_name or (event.source_customer.name if event.source_customer else "") or ""
     variables = {**template_variables(probe, rule, event, None, today), "invoice": None}
-    name = templates.render("name", template.name, variables) if template.name else (
-        f"{customer} ({event.source}:{event.source_object_id})" if customer else f"{event.source}:{event.source_object_id}")
+    default_name = (f"{customer} ({event.source}:{event.source_object_id})" if customer
+                    else f"{event.source}:{event.source_object_id}")
+    name, missing = default_name, None
+    if template.name:
+        try:
+            name = templates.render("name", template.name, variables)
+        except TemplateDataMissing as exc:
+            missing = exc
     agreement = Agreement(
         id=agreement_id, company_id=company_id, customer_id=customer_id, customer_name=customer, name=name,
         currency=currency, timezone=tz, start=start, end=end, cycle=Cadence(cycle.unit, cycle.every),
@@ -119,7 +125,8 @@ def start_agreement(event: Event, rule: Rule, *, company_id: str, customer_id: s
         private_note=template.private_note,
         components=tuple(fees) + tuple(c for c in template.components if c.id not in used),
         rules=template.rules or (DEFAULT_RULE,))
-    return StartedAgreement(agreement, _onboarding(event, agreement, rule, template.items, today))
+    onboarding = _onboarding(event, agreement, rule, template.items, today, missing)
+    return StartedAgreement(agreement, onboarding)
 
 
 def _start_date(event: Event) -> date | None:
@@ -132,7 +139,8 @@ def _start_date(event: Event) -> date | None:
         raise InvalidInput(f"start_date is not a date: {value!r}") from None
 
 
-def _onboarding(event: Event, agreement: Agreement, rule: Rule, items, today: date) -> InvoiceDraft | None:
+def _onboarding(event: Event, agreement: Agreement, rule: Rule, items, today: date,
+                missing: TemplateDataMissing | None = None) -> InvoiceDraft | None:
     one_off = tuple(line for line in event.lines if not line.recurring)
     if not one_off and (event.lines or event.amount is None):
         return None
@@ -140,5 +148,7 @@ def _onboarding(event: Event, agreement: Agreement, rule: Rule, items, today: da
     window = Window(Trigger.OBJECT, object_thing(event.source, event.source_object_id),
                     local_date(event.occurred_at, agreement.timezone))
     ctx = Context(agreement, rule, event, window, (), History(), today)
+    if missing is not None:
+        ctx.missing_data("the agreement name template", missing, f"the agreement is named {agreement.name!r}")
     bill_event_lines(ctx, component, one_off, items, allow_fallback=not event.lines)
     return assemble(ctx)

@@ -42,11 +42,16 @@ def boundary_window(agreement: Agreement, day: date) -> Window:
         k = schedule.index_at(agreement.end) + 1
     else:
         k = schedule.index_at(day)
-    boundary = schedule.boundary(k)
-    return Window(Trigger.BOUNDARY, period_thing(boundary), boundary, boundary_index=k,
-                  closed=schedule.period(k - 1), opening=schedule.period(k),
-                  previous_boundary=schedule.boundary(k - 1) if k else None, next_boundary=schedule.boundary(k + 1),
-                  usage_through=boundary)
+    # A boundary's window depends on the schedule alone, and schedules are shared: make it once.
+    memo = schedule.memo
+    window = memo.get(("boundary", k))
+    if window is None:
+        boundary = schedule.boundary(k)
+        window = memo[("boundary", k)] = Window(
+            Trigger.BOUNDARY, period_thing(boundary), boundary, boundary_index=k, closed=schedule.period(k - 1),
+            opening=schedule.period(k), previous_boundary=schedule.boundary(k - 1) if k else None,
+            next_boundary=schedule.boundary(k + 1), usage_through=boundary)
+    return window
 
 
 def window_for(event: Event, agreement: Agreement, rule: Rule) -> Window:

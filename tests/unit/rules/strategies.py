@@ -113,9 +113,10 @@ def usage_for(draw, agreement: Agreement, through: date) -> tuple[UsageRecord, .
         project = draw(st.sampled_from(["retainer", "block", "tiers", "other"]))
         if kind is UsageKind.TIME:
             records.append(UsageRecord(kind, "toggl", f"t{i}", 1, on, hours=draw(hours), project=project,
-                                       billable=draw(st.booleans()) or True, person="Ana"))
+                                       billable=draw(st.booleans()), person="Ana"))
         elif kind is UsageKind.EXPENSE:
-            records.append(UsageRecord(kind, "xero", f"x{i}", 1, on, amount=draw(money_amounts), description="Kit"))
+            records.append(UsageRecord(kind, "xero", f"x{i}", 1, on, amount=draw(money_amounts), description="Kit",
+                                       billable=draw(st.booleans())))
         else:
-            records.append(UsageRecord(kind, "pagerduty", f"p{i}", 1, on))
+            records.append(UsageRecord(kind, "pagerduty", f"p{i}", 1, on, billable=draw(st.booleans())))
     return tuple(records)

@@ -10,6 +10,7 @@ from rules import (
     InvalidInput,
     InvalidTemplate,
     RulesError,
+    TemplateDataMissing,
     TimeAndMaterials,
     draft_from_dict,
     draft_to_dict,
@@ -41,7 +42,8 @@ def test_the_stored_form_of_a_draft_keeps_money_as_exact_text():
 
 def test_every_rules_error_has_a_code_a_message_and_says_whether_retrying_helps():
     samples = [RulesError("x"), InvalidAgreement("fee", "must be more than zero"), InvalidTemplate("memo", "bad"),
-               EventIncomplete("no amount"), CurrencyMismatch("EUR"), InvalidInput("naive")]
+               EventIncomplete("no amount"), CurrencyMismatch("EUR"), InvalidInput("naive"),
+               TemplateDataMissing("memo", "uses the event attribute 'dealname', which this event does not carry")]
     assert {type(s) for s in samples} == set(ERRORS)
     codes = {s.code for s in samples}
     assert len(codes) == len(samples)

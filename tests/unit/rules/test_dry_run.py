@@ -84,3 +84,37 @@ def test_a_correction_that_makes_the_total_negative_is_flagged():
     run = dry_run([DryRunInput(agr, (deleted,), history, since=SINCE)], now=NOW)
     assert run.drafts[0].total == D("-1450.00")
     assert [f.code for f in run.customers[0].flags] == ["negative_total"]
+
+
+def test_a_negative_draft_is_flagged_even_when_the_customers_total_is_positive():
+    time_only = agreement(TimeAndMaterials(id="tm", default_rate=D("145.00")), id="agr-time")
+    fees = agreement(FixedFee(id="fee", amount=D("4000.00")), id="agr-fees")
+    history = History(billed_usage=(UsageConsumed("toggl", "te-1", 1, "tm", hours=D(10)),))
+    deleted = UsageRecord(UsageKind.TIME, "toggl", "te-1", 2, date(2026, 10, 30), hours=D(10), deleted=True)
+    run = dry_run([DryRunInput(time_only, (deleted,), history, since=SINCE), DryRunInput(fees, since=SINCE)], now=NOW)
+    [diff] = run.customers
+    assert diff.total == D("2550.00")
+    [flag] = [f for f in diff.flags if f.code == "negative_total"]
+    credit = next(d for d in run.drafts if d.agreement_id == "agr-time")
+    assert flag.draft_key == str(credit.key)
+    assert flag.message == "monthly period:2026-12-01: the total is negative (-1,450.00)"
+
+
+def test_a_zero_draft_is_flagged_beside_a_customers_non_zero_total_and_a_zero_sum_is_flagged_once_more():
+    zero = agreement(TimeAndMaterials(id="tm"), id="agr-zero")  # no rate: 0.00 and a missing rate
+    fees = agreement(FixedFee(id="fee", amount=D("4000.00")), id="agr-fees")
+    usage = (time("te-1", date(2026, 11, 3), "2"),)
+    run = dry_run([DryRunInput(zero, usage, since=SINCE), DryRunInput(fees, since=SINCE)], now=NOW)
+    zero_draft = next(d for d in run.drafts if d.agreement_id == "agr-zero")
+    assert [(f.code, f.draft_key) for f in run.customers[0].flags] == [
+        ("zero_total", str(zero_draft.key)), ("missing_rate", str(zero_draft.key))]
+    # +1,450.00 and -1,450.00: each draft is fine or flagged on its own, and their sum is 0.00.
+    plus = agreement(TimeAndMaterials(id="tm", default_rate=D("145.00")), id="agr-plus")
+    minus = agreement(TimeAndMaterials(id="tm", default_rate=D("145.00")), id="agr-minus")
+    billed = History(billed_usage=(UsageConsumed("toggl", "te-9", 1, "tm", hours=D(10)),))
+    gone = UsageRecord(UsageKind.TIME, "toggl", "te-9", 2, date(2026, 10, 30), hours=D(10), deleted=True)
+    run = dry_run([DryRunInput(plus, (time("te-8", date(2026, 11, 3), "10"),), since=SINCE),
+                   DryRunInput(minus, (gone,), billed, since=SINCE)], now=NOW)
+    assert [(f.code, f.draft_key is None) for f in run.customers[0].flags] == [
+        ("negative_total", False), ("zero_total", True)]
+    assert run.customers[0].flags[1].message == "the customer's 2 drafts total 0.00"

@@ -148,6 +148,9 @@ def test_totals_equal_the_sum_of_lines_and_the_same_inputs_give_byte_identical_d
         assert line.amount == line.amount.quantize(quantum)
         assert line.explanation.rule_id == period_rule.id
     assert first.total >= 0 or any(r.startswith("the total is negative") for r in first.hold_reasons)
+    # Usage marked not billable is never billed: no line names it as a source.
+    unbillable = {f"{r.source}:{r.source_id}@v{r.version}" for r in usage if not r.billable}
+    assert not any(unbillable & set(line.explanation.source_ids) for line in first.lines)
 
 
 @given(agreement=mixed_agreements(), object_id=st.text(min_size=1, max_size=12),

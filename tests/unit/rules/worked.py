@@ -61,6 +61,8 @@ def _history(data: dict[str, Any]) -> History:
         credits_carried={k: Decimal(v) for k, v in data.get("credits_carried", {}).items()},
         fee_periods=decode(tuple[FeePeriod, ...], data.get("fee_periods", [])),
         previous_totals={k: Decimal(v) for k, v in data.get("previous_totals", {}).items()},
+        billed_on={tuple(k.split(":", 1)): v for k, v in data.get("billed_on", {}).items()},
+        invoice_numbers=dict(data.get("invoice_numbers", {})),
     )
 
 
