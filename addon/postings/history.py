@@ -46,9 +46,13 @@ def history_for(session: Session, company_id: str, agreement_id: str) -> History
         history = _fold(history, json.loads(text, parse_float=Decimal))
         if doc_number:
             numbers[key] = doc_number
-    if numbers and history.deposits:
-        history = replace(history, deposits=tuple(
-            replace(d, invoice_ref=numbers.get(d.key, d.invoice_ref)) for d in history.deposits))
+    if numbers:
+        # Lines that name an earlier invoice (a deposit taken off, an SLA credit taken back) use its
+        # QuickBooks number, as the client knows it.
+        history = replace(history, invoice_numbers=numbers)
+        if history.deposits:
+            history = replace(history, deposits=tuple(
+                replace(d, invoice_ref=numbers.get(d.key, d.invoice_ref)) for d in history.deposits))
     return history
 
 

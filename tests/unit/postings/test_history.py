@@ -50,3 +50,17 @@ def test_drafts_that_consume_nothing_fold_exactly_as_history_after_does(containe
         expected = expected.after(draft)
     with container.unit_of_work() as session:
         assert history_for(session, company_id, agreement.id) == expected
+
+
+def test_invoices_quickbooks_has_numbered_are_named_by_their_number(container, company_id):
+    from addon.models.postings import Posting
+
+    agreement = agreement_for(company_id)
+    february = period_draft(agreement, date(2026, 2, 1))
+    posting_id = stored(container, february)
+    with container.unit_of_work() as session:
+        assert history_for(session, company_id, agreement.id).invoice_name(str(february.key)) == \
+            f"invoice autobill:{february.key}"
+        session.get(Posting, posting_id).qbo_doc_number = "1042"
+    with container.unit_of_work() as session:
+        assert history_for(session, company_id, agreement.id).invoice_name(str(february.key)) == "invoice 1042"
