@@ -29,6 +29,7 @@ REDACTED = "[redacted]"
 _SECRET_NAME = re.compile(r"token|secret|password|passwd|authorization|api_?key|credential|cookie", re.I)
 CSV_COLUMNS = ("seq", "at", "actor", "action", "subject", "details", "prev_hash", "hash")
 AUDITED_KEY = "autobill_audited"
+HEADS_KEY = "autobill_audit_heads"  # (transaction, {company id: its locked chain head})
 
 
 def redact(value: Any) -> Any:
@@ -84,14 +85,7 @@ class AuditChain:
             return self._append(own, company_id, action, actor, subject, details)
 
     def _append(self, session: Session, company_id, action, actor, subject, details) -> AuditRecord:
-        head = session.execute(
-            select(AuditHead).where(AuditHead.company_id == company_id)
-            .with_for_update().execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHead(company_id=company_id, seq=0, hash=GENESIS_HASH)
-            session.add(head)
-            session.flush()
+        head = self._locked_head(session, company_id)
         at = as_utc(self.clock())
         text = canonical_json(redact(dict(details or {})))
         seq = head.seq + 1
@@ -104,6 +98,31 @@ class AuditChain:
         # Lets a caller that shares the transaction see what another step already explained.
         session.info.setdefault(AUDITED_KEY, set()).add((action, subject))
         return record
+
+    @staticmethod
+    def _locked_head(session: Session, company_id: str) -> AuditHead:
+        """The company's chain head, locked for the rest of ``session``'s transaction.
+
+        The second append of one transaction (a posting records its invoice and the totals check
+        together) reuses the head the first one locked and advanced: the lock holds until the
+        transaction ends, so nobody else has moved it.
+        """
+        held = session.info.get(HEADS_KEY)
+        if held is not None and held[0] is session.get_transaction() and company_id in held[1]:
+            return held[1][company_id]
+        head = session.execute(
+            select(AuditHead).where(AuditHead.company_id == company_id)
+            .with_for_update().execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(company_id=company_id, seq=0, hash=GENESIS_HASH)
+            session.add(head)
+            session.flush()
+        transaction = session.get_transaction()  # begun by the query above, if it was not yet
+        if held is None or held[0] is not transaction:
+            held = session.info[HEADS_KEY] = (transaction, {})
+        held[1][company_id] = head
+        return head
 
     def records(self, company_id: str, *, newest_first: bool = False, limit: int | None = None) -> list[AuditRecord]:
         """The company's records in chain order (or newest first)."""

@@ -59,7 +59,7 @@ class Database:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # RQ forks a work horse per job: a child must not reuse the parent's pooled sockets.
+        # A forked child (gunicorn worker, RQ scheduler, a forking worker) must not reuse pooled sockets.
         os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
 
     @property

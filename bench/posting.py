@@ -23,10 +23,10 @@ set latency, with QuickBooks' limits on (500 requests/min, 10/s, 10 in flight pe
     .venv/bin/python bench/posting.py [--part all|latency|month-end|many] [--quick] [--latency-ms 300]
         [--events 30 --interval 2] [--agreements 600 --month-end-workers 6]
         [--companies 50 --per-company 100 --many-workers 12 --many-latency-ms 50] [--set NAME=VALUE]
-        [--profile DIR] [--in-process-jobs]
+        [--profile DIR] [--forking-jobs]
 
 ``--quick`` is a smoke run (about a minute on a quiet two-core machine). ``--profile`` and
-``--in-process-jobs`` help find where the time goes (docs/postings.md, "Speed"). Prints figures and
+``--forking-jobs`` help find where the time goes (docs/postings.md, "Speed"). Prints figures and
 ends with one JSON line; asserts nothing.
 """
 
@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.gateway_throughput import _start_emulator, _start_redis  # noqa: E402
 from bench.posting_latency import part_latency, print_latency  # noqa: E402
 from bench.posting_stack import (  # noqa: E402
-    IN_PROCESS_ENV,
+    FORKING_ENV,
     PROFILE_ENV,
     Stack,
     counter_delta,
@@ -236,9 +236,9 @@ def main() -> None:
     parser.add_argument("--profile", metavar="DIR", default=None,
                         help="also profile every job (cProfile, CPU time) into DIR and print where it went "
                              "(profiling inflates the CPU figures: use it to see shares, not speeds)")
-    parser.add_argument("--in-process-jobs", action="store_true",
-                        help="experiment: workers run jobs in themselves instead of a forked horse (RQ's "
-                             "SimpleWorker way; not how autobill runs) to show what the fork per job costs")
+    parser.add_argument("--forking-jobs", action="store_true",
+                        help="experiment: workers fork a work horse for every job (RQ's default Worker; not how "
+                             "autobill runs) to show what running jobs in the worker saves")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra autobill setting for every process (e.g. AUTOBILL_POSTING_CONCURRENCY=6)")
     args = parser.parse_args()
@@ -257,14 +257,14 @@ def main() -> None:
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
         extra[PROFILE_ENV] = str(Path(args.profile).resolve())
-    if args.in_process_jobs:
-        extra[IN_PROCESS_ENV] = "1"
+    if args.forking_jobs:
+        extra[FORKING_ENV] = "1"
     postgres = postgres_url()
     folder = Path(tempfile.mkdtemp(prefix="autobill-bench-posting-"))
     redis_proc, redis_url = _start_redis(folder)
     emulator, port = _start_emulator()
     results: dict = {"bench": "posting", "quick": args.quick, "cpus": os.cpu_count(), "ceiling_per_company": CEILING,
-                     "settings": extra, "in_process_jobs": args.in_process_jobs, "profiled": bool(args.profile)}
+                     "settings": extra, "forking_jobs": args.forking_jobs, "profiled": bool(args.profile)}
     print(f"posting bench{' (quick)' if args.quick else ''}: {os.cpu_count()} CPUs; parts {', '.join(sorted(parts))}")
     stack = None
     try:
@@ -300,8 +300,8 @@ def main() -> None:
     results["calls_per_invoice"] = {k: results[k]["calls_per_invoice"] for k in ("latency", "month_end", "many")
                                     if k in results}
     print(f"API calls per invoice (goal 2): {results['calls_per_invoice']}")
-    if args.in_process_jobs:
-        print("NOTE: --in-process-jobs: jobs ran inside the workers (no fork per job); autobill forks one per job")
+    if args.forking_jobs:
+        print("NOTE: --forking-jobs: a work horse was forked for every job; autobill runs jobs in its workers")
     if args.profile:
         results["profile"] = profile_summary(args.profile)
         print("where the jobs' CPU went (shares of profiled time; profiling inflates absolute figures):")

@@ -3,11 +3,13 @@ agreements, ``autobill worker`` processes (with a CPU meter around each job), an
 
 The worker processes are ``autobill worker`` itself (``addon.cli.main(["worker", ...])``), started as
 ``python -m bench.posting_stack worker ...`` so that, before the command runs, ``rq.job.Job.perform``
-is wrapped (in this bench only; addon/ is unchanged): RQ forks a work horse per job and calls
-``job.perform()`` there, so ``time.process_time()`` around it is the CPU of the job function alone
-(autobill and the libraries it calls), without RQ's dequeue, fork and bookkeeping. Each horse adds
-its figure to a Redis hash. The workers' own CPU, with their waited-for horses and any live child
-(``/proc/<pid>/stat``: utime + stime + cutime + cstime), is the total; the difference is RQ's share.
+is wrapped (in this bench only; addon/ is unchanged): the worker calls ``job.perform()`` for each
+job, so ``time.process_time()`` around it is the CPU of the job function (autobill and the libraries
+it calls), without RQ's dequeue and bookkeeping; it is the process's CPU, so the worker's heartbeat and
+pubsub threads (idle but for a Redis call a second) count in too. Each job adds its figure to a Redis
+hash. The workers' own CPU, with their waited-for children and any live child (RQ's scheduler; with
+``--forking-jobs`` the work horses) (``/proc/<pid>/stat``: utime + stime + cutime + cstime), is the
+total; the difference is RQ's share.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from bench.ingest import drop_schema, free_port, gunicorn, stop  # noqa: E402
 CPU_KEY = "autobill-bench:job-cpu"  # job function name -> CPU seconds inside job.perform()
 COUNT_KEY = "autobill-bench:job-count"  # job function name -> jobs performed
 PROFILE_ENV = "AUTOBILL_BENCH_PROFILE_DIR"  # set: each job is also profiled (cProfile) into that folder
-IN_PROCESS_ENV = "AUTOBILL_BENCH_IN_PROCESS"  # set: jobs run in the worker itself (RQ's SimpleWorker way)
+FORKING_ENV = "AUTOBILL_BENCH_FORKING"  # set: jobs run in a forked work horse each (RQ's default Worker way)
 TICK = os.sysconf("SC_CLK_TCK")
 
 # --- The CPU meter inside the workers -------------------------------------------------------------
@@ -397,14 +399,17 @@ def cpu_figures(stack: Stack, total: float, invoices: int) -> dict:
 
 
 def run_worker(argv: list[str]) -> None:
-    """``autobill worker`` with the bench's CPU meter around each job (and, as an experiment, no fork)."""
+    """``autobill worker`` with the bench's CPU meter around each job (and, as an experiment, a fork per job)."""
     install_job_meter()
-    if os.environ.get(IN_PROCESS_ENV):
-        from rq.worker import SimpleWorker
+    if os.environ.get(FORKING_ENV):
+        from rq import Worker
 
-        from addon.workers import AutobillWorker
+        import addon.workers
 
-        AutobillWorker.execute_job = SimpleWorker.execute_job
+        class ForkingWorker(Worker):  # RQ's default: a work horse forked for every job
+            get_heartbeat_ttl = addon.workers.AutobillWorker.get_heartbeat_ttl
+
+        addon.workers.AutobillWorker = ForkingWorker
     from addon.cli import main
 
     main(["worker", *argv])

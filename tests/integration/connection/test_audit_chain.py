@@ -6,7 +6,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, update
 
 from addon.models.audit import AuditRecord
 from tests.integration.connection.conftest import add_company
@@ -56,6 +56,48 @@ def test_chains_are_per_company(container):
     _fill(container, contoso.id, 2)
     assert container.audit.verify(northwind.id).records == 3
     assert container.audit.verify(contoso.id).records == 2
+
+
+def test_appends_in_one_transaction_read_the_locked_head_once(container):
+    company = add_company(container)
+    _fill(container, company.id, 2)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "audit_heads" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    event.listen(container.database.engine, "before_cursor_execute", count)
+    try:
+        with container.unit_of_work() as session:
+            for action in ("invoice.created", "totals.compared", "email.sent"):
+                container.audit.append(company.id, action, actor="worker", subject="posting:1", session=session)
+        with container.unit_of_work() as session:  # a new transaction locks the head again
+            container.audit.append(company.id, "posting.finished", actor="worker", subject="posting:1",
+                                   session=session)
+    finally:
+        event.remove(container.database.engine, "before_cursor_execute", count)
+    assert len(reads) == 2, reads
+    report = container.audit.verify(company.id)
+    assert report.ok and report.records == 6, report
+
+
+def test_an_append_in_a_rolled_back_savepoint_leaves_the_chain_valid(container):
+    company = add_company(container)
+    _fill(container, company.id, 2)
+    with container.unit_of_work() as session:
+        container.audit.append(company.id, "invoice.created", actor="worker", subject="posting:1", session=session)
+        try:
+            with session.begin_nested():
+                container.audit.append(company.id, "totals.compared", actor="worker", subject="posting:1",
+                                       session=session)
+                raise RuntimeError("undo this one")
+        except RuntimeError:
+            pass
+        container.audit.append(company.id, "email.sent", actor="worker", subject="posting:1", session=session)
+    report = container.audit.verify(company.id)
+    assert report.ok and report.records == 4, report
+    assert [r.action for r in container.audit.records(company.id)][2:] == ["invoice.created", "email.sent"]
 
 
 def test_concurrent_appenders_keep_one_valid_chain(container):
