@@ -117,6 +117,10 @@ class Container:
                            lock_wait=self.settings.qbo_request_timeout + 10)
 
     @cached_property
+    def _realms(self) -> dict[str, str]:
+        return {}
+
+    @cached_property
     def _http(self):
         from addon.quickbooks.client import BearerSession
 
@@ -126,9 +130,13 @@ class Container:
         """The ``LedgerGateway`` of one company (a new, cheap object; HTTP connections are pooled)."""
         from addon.quickbooks.gateway import QuickBooksLedgerGateway
 
-        company = self.companies.get(company_id)
+        realm_id = self._realms.get(company_id)
+        if realm_id is None:
+            # A company is one QuickBooks company: its realm never changes (unique on environment and
+            # realm), so one read per process serves every later job of that company.
+            realm_id = self._realms.setdefault(company_id, self.companies.get(company_id).realm_id)
         return QuickBooksLedgerGateway(
-            company.id, company.realm_id, self.tokens, self.budget, api_url=self.settings.qbo_api_url,
+            company_id, realm_id, self.tokens, self.budget, api_url=self.settings.qbo_api_url,
             minor_version=self.settings.qbo_minor_version, timeout=self.settings.qbo_request_timeout,
             session=self._http)
 

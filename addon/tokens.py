@@ -56,15 +56,17 @@ class TokenStore:
     def load(self, company_id: str) -> StoredTokens:
         """The company's current tokens (``AuthLost`` when it has none to use)."""
         with self.database.unit_of_work() as session:
-            row = session.get(Connection, company_id)
-            company = session.get(Company, company_id)
-            if row is None or company is None:
+            # One statement for both: this runs before every QuickBooks call.
+            found = session.execute(select(Connection, Company.status).join(Company, Company.id == Connection.company_id)
+                                    .where(Connection.company_id == company_id)).one_or_none()
+            if found is None:
                 raise AuthLost(f"company {company_id} is not connected to QuickBooks")
+            row, status = found
             return StoredTokens(
                 company_id, row.version,
                 self.vault.decrypt(row.access_token) if row.access_token else None,
                 self.vault.decrypt(row.refresh_token) if row.refresh_token else None,
-                row.access_expires_at, row.refreshed_at, company.status)
+                row.access_expires_at, row.refreshed_at, status)
 
     def save(self, company_id: str, grant: TokenGrant, *, expected_version: int, now: datetime,
              session=None, scopes: str | None = None) -> bool:
