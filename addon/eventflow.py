@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 USAGE_KINDS = frozenset({EventKind.TIME_LOGGED, EventKind.EXPENSE_LOGGED, EventKind.SLA_BREACHED})
 SWEEP_LIMIT = 1000
 
-__all__ = ["EventStatus", "OPEN_STATUSES", "Outcome", "USAGE_KINDS", "after_commit", "enqueue_after_commit",
+__all__ = ["EventStatus", "OPEN_STATUSES", "Outcome", "USAGE_KINDS", "after_commit", "enqueue_after_commit", "savepoint",
            "event_of", "handler_for", "preparer_for", "process_event", "raise_event", "register_handler", "sweep",
            "unregister_handler", "wake", "wake_customer"]
 
@@ -148,6 +149,22 @@ def _run_callbacks(session: Session) -> None:
 
 def _drop_callbacks(session: Session) -> None:
     session.info.pop("_autobill_after_commit", None)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint whose failure also forgets the after-commit steps registered inside it.
+
+    SQLAlchemy undoes the rows; without this, the events it raised would still be enqueued when the
+    outer transaction commits (their jobs would find nothing).
+    """
+    registered = len(session.info.get("_autobill_after_commit", ()))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        del session.info.get("_autobill_after_commit", [])[registered:]
+        raise
 
 
 def current_container(container: Any = None) -> Any:

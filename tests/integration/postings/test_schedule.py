@@ -57,6 +57,33 @@ def test_a_missed_tick_or_two_catches_up_without_a_hold(container, company_id):
     assert [(p.state, p.backlog) for p in postings(container, company_id)] == [("planned", False)] * 3
 
 
+def test_an_agreement_that_fails_leaves_the_others_of_its_batch_raised_and_is_raised_by_the_next_tick(
+        container, company_id, monkeypatch):
+    import addon.postings.schedule as schedule
+
+    for n in range(4):
+        import_agreement(container, company_id, _agreement(company_id, f"agr-{n}", "2026-01-01", "UTC"))
+    enqueued: list[str] = []
+    monkeypatch.setattr("addon.eventflow.enqueue_events", lambda _container, ids: enqueued.extend(ids))
+    real = schedule.raise_due_periods
+
+    def failing(container_, session, agreement, now):
+        count = real(container_, session, agreement, now)  # its event is stored, then the agreement fails
+        if agreement.id == "agr-2":
+            raise RuntimeError("a broken agreement")
+        return count
+
+    monkeypatch.setattr(schedule, "raise_due_periods", failing)
+    assert bill_periods(container, datetime(2026, 1, 1, 0, 0, tzinfo=UTC)) == 3
+    with container.unit_of_work() as session:
+        stored = dict(session.execute(select(EventRecord.id, EventRecord.agreement_id)
+                                      .where(EventRecord.company_id == company_id)).all())
+    assert sorted(stored.values()) == ["agr-0", "agr-1", "agr-3"]
+    assert sorted(enqueued) == sorted(stored), "a rolled-back agreement's event must not be enqueued"
+    monkeypatch.setattr(schedule, "raise_due_periods", real)
+    assert bill_periods(container, datetime(2026, 1, 1, 0, 1, tzinfo=UTC)) == 1  # agr-2, from its cursor
+
+
 def _instants(boundaries: list[datetime], start: datetime, end: datetime, around: int = 12) -> list[datetime]:
     moments = set()
     t = start
