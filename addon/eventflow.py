@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 USAGE_KINDS = frozenset({EventKind.TIME_LOGGED, EventKind.EXPENSE_LOGGED, EventKind.SLA_BREACHED})
 SWEEP_LIMIT = 1000
 
-__all__ = ["EventStatus", "OPEN_STATUSES", "Outcome", "USAGE_KINDS", "after_commit", "enqueue_after_commit", "savepoint",
+__all__ = ["EventStatus", "OPEN_STATUSES", "Outcome", "USAGE_KINDS", "after_commit", "enqueue_after_commit",
            "event_of", "handler_for", "preparer_for", "process_event", "raise_event", "register_handler", "sweep",
            "unregister_handler", "wake", "wake_customer"]
 
@@ -129,42 +128,53 @@ def preparer_for(kind: EventKind | str) -> Preparer | None:
 
 # --- After commit -------------------------------------------------------------------------------
 
+AFTER_COMMIT_KEY = "_autobill_after_commit"  # [(transaction registered in, callback)]
+
+
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once ``session``'s transaction commits; dropped if it rolls back."""
+    """Run ``callback`` once ``session``'s outermost transaction commits; dropped if that transaction, or
+    the savepoint it was registered in, rolls back.
+
+    SQLAlchemy signals ``after_commit`` when a savepoint is released and ``after_rollback`` when one
+    is rolled back, not only at the end of the transaction: reacting to those, a job would be enqueued
+    before its rows are committed (it would find nothing), or a savepoint's failure would forget the
+    whole transaction's jobs. https://docs.sqlalchemy.org/en/20/orm/events.html#sqlalchemy.orm.SessionEvents.after_commit
+    """
     if not session.info.get("_autobill_listening"):
         session.info["_autobill_listening"] = True
         sa_event.listen(session, "after_commit", _run_callbacks)
-        sa_event.listen(session, "after_rollback", _drop_callbacks)
-    session.info.setdefault("_autobill_after_commit", []).append(callback)
+        sa_event.listen(session, "after_soft_rollback", _drop_callbacks)
+    where = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append((where, callback))
 
 
 def _run_callbacks(session: Session) -> None:
-    callbacks = session.info.pop("_autobill_after_commit", [])
-    for callback in callbacks:
+    root = session.get_transaction()
+    if root is not None and root.is_active:
+        return  # a savepoint was released; the transaction goes on
+    callbacks = session.info.pop(AFTER_COMMIT_KEY, [])
+    for _, callback in callbacks:
         try:
             callback()
         except Exception:  # noqa: BLE001 - the commit stands; the sweeper re-enqueues what was missed
             log.exception("an after-commit step failed; the sweeper will pick the work up")
 
 
-def _drop_callbacks(session: Session) -> None:
-    session.info.pop("_autobill_after_commit", None)
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
-@contextmanager
-def savepoint(session: Session) -> Iterator[None]:
-    """A savepoint whose failure also forgets the after-commit steps registered inside it.
-
-    SQLAlchemy undoes the rows; without this, the events it raised would still be enqueued when the
-    outer transaction commits (their jobs would find nothing).
-    """
-    registered = len(session.info.get("_autobill_after_commit", ()))
-    try:
-        with session.begin_nested():
-            yield
-    except BaseException:
-        del session.info.get("_autobill_after_commit", [])[registered:]
-        raise
+def _drop_callbacks(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(AFTER_COMMIT_KEY, None)
+        return
+    pending = session.info.get(AFTER_COMMIT_KEY)
+    if pending:
+        pending[:] = [(where, callback) for where, callback in pending if not _within(where, previous_transaction)]
 
 
 def current_container(container: Any = None) -> Any:

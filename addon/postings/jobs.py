@@ -17,7 +17,6 @@ from datetime import datetime
 
 from rq import Retry
 from rq.rate_limit import RateLimit
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from addon.clock import utcnow
@@ -70,21 +69,12 @@ def enqueue(container, posting_id: int, company_id: str, seq: int, *, at: dateti
 def enqueue_after_commit(session: Session, container, posting_id: int, company_id: str, seq: int, *,
                          at: datetime | None = None) -> None:
     """Enqueue the job once ``session`` commits (never for a posting that was rolled back)."""
-    if not session.info.get("_autobill_posting_listening"):
-        session.info["_autobill_posting_listening"] = True
-        sa_event.listen(session, "after_commit", _flush)
-        sa_event.listen(session, "after_rollback", _drop)
-    session.info.setdefault("_autobill_posting_jobs", []).append((container, posting_id, company_id, seq, at))
+    from addon.eventflow import after_commit
 
-
-def _flush(session: Session) -> None:
-    pending = session.info.pop("_autobill_posting_jobs", [])
-    for container, posting_id, company_id, seq, at in pending:
+    def later() -> None:
         try:
             enqueue(container, posting_id, company_id, seq, at=at)
         except Exception:  # noqa: BLE001 - committed postings are found again by the sweeper
             log.exception("could not enqueue posting %s; the sweeper will", posting_id)
 
-
-def _drop(session: Session) -> None:
-    session.info.pop("_autobill_posting_jobs", None)
+    after_commit(session, later)

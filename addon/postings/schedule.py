@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from addon.eventflow import raise_event, savepoint
+from addon.eventflow import raise_event
 from addon.models.agreements import AgreementRecord
 from addon.models.companies import Company, CompanyStatus
 from addon.models.postings import BillingCursor
@@ -123,7 +123,7 @@ def _bill_some(container, company_id: str, agreement_ids: list[str], now: dateti
         with container.unit_of_work() as session:
             for agreement_id in agreement_ids:
                 try:
-                    with savepoint(session):
+                    with session.begin_nested():
                         agreement = container.agreements.agreement(company_id, agreement_id, session=session)
                         if has_rule(agreement, EventKind.PERIOD_CLOSED):
                             raised += raise_due_periods(container, session, agreement, now)
