@@ -100,6 +100,21 @@ def test_an_append_in_a_rolled_back_savepoint_leaves_the_chain_valid(container):
     assert [r.action for r in container.audit.records(company.id)][2:] == ["invoice.created", "email.sent"]
 
 
+def test_a_first_append_taken_back_by_a_savepoint_leaves_the_next_one_to_start_the_chain(container):
+    company = add_company(container, name="Fabrikam Inc", realm="4620816365201235731")
+    with container.unit_of_work() as session:
+        try:
+            with session.begin_nested():  # the chain's head is created in here, then taken back
+                container.audit.append(company.id, "billing.backlog", actor="tick", subject="agreement:a",
+                                       session=session)
+                raise RuntimeError("undo")
+        except RuntimeError:
+            pass
+        container.audit.append(company.id, "email.sent", actor="worker", subject="posting:1", session=session)
+    report = container.audit.verify(company.id)
+    assert report.ok and report.records == 1, report
+
+
 def test_concurrent_appenders_keep_one_valid_chain(container):
     company = add_company(container)
     errors = []
