@@ -82,18 +82,22 @@ def test_appends_in_one_transaction_read_the_locked_head_once(container):
     assert report.ok and report.records == 6, report
 
 
+def _append_then_roll_back(container, session, company_id: str, action: str) -> None:
+    """Append ``action`` inside a savepoint that is then rolled back."""
+    try:
+        with session.begin_nested():
+            container.audit.append(company_id, action, actor="worker", subject="posting:1", session=session)
+            raise RuntimeError("undo this one")
+    except RuntimeError:
+        pass
+
+
 def test_an_append_in_a_rolled_back_savepoint_leaves_the_chain_valid(container):
     company = add_company(container)
     _fill(container, company.id, 2)
     with container.unit_of_work() as session:
         container.audit.append(company.id, "invoice.created", actor="worker", subject="posting:1", session=session)
-        try:
-            with session.begin_nested():
-                container.audit.append(company.id, "totals.compared", actor="worker", subject="posting:1",
-                                       session=session)
-                raise RuntimeError("undo this one")
-        except RuntimeError:
-            pass
+        _append_then_roll_back(container, session, company.id, "totals.compared")
         container.audit.append(company.id, "email.sent", actor="worker", subject="posting:1", session=session)
     report = container.audit.verify(company.id)
     assert report.ok and report.records == 4, report
@@ -103,13 +107,7 @@ def test_an_append_in_a_rolled_back_savepoint_leaves_the_chain_valid(container):
 def test_a_first_append_taken_back_by_a_savepoint_leaves_the_next_one_to_start_the_chain(container):
     company = add_company(container, name="Fabrikam Inc", realm="4620816365201235731")
     with container.unit_of_work() as session:
-        try:
-            with session.begin_nested():  # the chain's head is created in here, then taken back
-                container.audit.append(company.id, "billing.backlog", actor="tick", subject="agreement:a",
-                                       session=session)
-                raise RuntimeError("undo")
-        except RuntimeError:
-            pass
+        _append_then_roll_back(container, session, company.id, "billing.backlog")  # creates the head, undone
         container.audit.append(company.id, "email.sent", actor="worker", subject="posting:1", session=session)
     report = container.audit.verify(company.id)
     assert report.ok and report.records == 1, report
