@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from addon import migrate
+from addon import migrate, usage
 from addon.companies import create_company
 from addon.db import Database
 from addon.usage import providers
@@ -67,6 +67,12 @@ def time_entry(entry_id: str, hours: str, *, on: date = date(2026, 3, 2), source
                  attributes={"date": on.isoformat(), "hours": hours, "person": person, "task": task,
                              "billable": billable, "deleted": deleted, "mapping_keys": list(keys),
                              "description": description})
+
+
+def record(database, company, event, at=NOW):
+    """Record one usage event in its own unit of work, as an events job does; what the ledger answered."""
+    with database.unit_of_work() as session:
+        return usage.record_event(session, company, event, now=at)
 
 
 def hours_of(records) -> dict[str, Decimal]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from addon import usage
 from rules import EventKind, History, LineKind, draft_for_event, load_agreement
-from tests.integration.usage.conftest import NOW, time_entry
+from tests.integration.usage.conftest import NOW, record, time_entry
 
 LITWARE = "agr-litware-block"
 
@@ -27,11 +27,6 @@ def litware(company_id: str, *, rules: list | None = None):
              "how": {"send_mode": "auto_send"}},
         ],
     }))
-
-
-def record(database, company, event, at=NOW):
-    with database.unit_of_work() as session:
-        return usage.record_event(session, company, event, now=at)
 
 
 def setup(neighbours, company, **kw):

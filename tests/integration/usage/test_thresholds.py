@@ -7,12 +7,7 @@ from datetime import date, timedelta
 from addon import usage
 from rules import EventKind, History, draft_for_event
 from tests.integration.usage.agreements import NORTHWIND, northwind
-from tests.integration.usage.conftest import NOW, time_entry
-
-
-def record(database, company, event, at=NOW):
-    with database.unit_of_work() as session:
-        return usage.record_event(session, company, event, now=at)
+from tests.integration.usage.conftest import NOW, record, time_entry
 
 
 def setup(neighbours, company, **kw):
