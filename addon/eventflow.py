@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from addon.clock import utcnow
 from addon.models.base import new_id
 from addon.models.events import OPEN_STATUSES, EventOrigin, EventRecord, EventStatus
+from addon.rqjobs import without_live_jobs
 from addon.sqlutil import insert_unless_present, short_key
 from rules.events import Event, EventKind, event_from_dict, event_to_dict
 
@@ -205,14 +206,6 @@ def enqueue_events(container: Any, event_ids: list[str]) -> None:
                         for event_id in event_ids])
 
 
-def _queued(container: Any, event_ids: list[str]) -> set[str]:
-    """The events among ``event_ids`` whose job RQ will still run (queued, being taken, running, scheduled)."""
-    from addon.rqjobs import live_jobs
-
-    live = live_jobs(container.queue("events"))
-    return {i for i in event_ids if live.alive(event_job_id(i))}
-
-
 # --- Storing events -------------------------------------------------------------------------------
 
 def event_of(row: EventRecord) -> Event:
@@ -318,8 +311,7 @@ def sweep(container: Any, now: datetime, *, limit: int = SWEEP_LIMIT) -> int:
             # Pushed forward, so an enqueued event is not enqueued again each tick while it waits its turn;
             # one whose job is still in the queue (a long backlog) is left to that job.
             session.execute(update(EventRecord).where(EventRecord.id.in_(ids)).values(next_attempt_at=now + grace))
-            queued = _queued(container, list(ids))
-            ids = [i for i in ids if i not in queued]
+            ids = without_live_jobs(container.queue("events"), ids, event_job_id)
             enqueue_after_commit(session, ids, container)
     return len(ids)
 

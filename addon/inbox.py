@@ -30,6 +30,7 @@ from addon.inboxwriter import DeliveryWriter
 from addon.models.base import new_id
 from addon.models.events import EventRecord
 from addon.models.inbox import Delivery, DeliveryStatus, Endpoint
+from addon.rqjobs import without_live_jobs
 from addon.sqlutil import for_update, insert_unless_present, short_key
 from connectors.errors import ConnectorError
 
@@ -180,10 +181,7 @@ def sweep(container: Any, now: datetime, *, limit: int = SWEEP_LIMIT) -> int:
             session.execute(update(Delivery).where(Delivery.id.in_(ids)).values(next_attempt_at=now + grace))
             # A delivery whose job still waits in a long queue is left to it: enqueued again every grace,
             # a backlog of a thousand turned into thousands of duplicate jobs ahead of the events.
-            from addon.rqjobs import live_jobs
-
-            live = live_jobs(container.queue("events"))
-            ids = [i for i in ids if not live.alive(delivery_job_id(i))]
+            ids = without_live_jobs(container.queue("events"), ids, delivery_job_id)
             if ids:
                 eventflow.after_commit(session, lambda: enqueue_deliveries(container, list(ids)))
     return len(ids)

@@ -14,7 +14,7 @@ treats as legitimate, so the slot would be held for ever; ``free_lost_slots`` gi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rq import Queue
@@ -53,6 +53,13 @@ def live_jobs(queue: Queue, *, rate_limit_keys: Iterable[str] = ()) -> LiveJobs:
     scheduled = {_text(j): float(score) for j, score in
                  redis.zrange(ScheduledJobRegistry(queue=queue).key, 0, -1, withscores=True)}
     return LiveJobs(frozenset(ids), scheduled)
+
+
+def without_live_jobs(queue: Queue, ids: Iterable[str], job_id: Callable[[str], str]) -> list[str]:
+    """The ids among ``ids`` whose job (named ``job_id(id)``) RQ will not run any more: the ones a
+    sweeper must enqueue again (one waiting in a long queue is left to that job)."""
+    live = live_jobs(queue)
+    return [i for i in ids if not live.alive(job_id(i))]
 
 
 def free_lost_slots(queue: Queue, live: LiveJobs, rate_limit_keys: Iterable[str], *, older_than: float) -> int:
