@@ -24,6 +24,7 @@ class Container:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._realms: dict[str, str] = {}  # company id -> QuickBooks realm id (never changes)
         for name in FEATURE_MODULES:
             importlib.import_module(name)
 
@@ -115,10 +116,6 @@ class Container:
                            refresh_margin=self.settings.token_refresh_margin,
                            lock_timeout=self.settings.qbo_request_timeout + 30,
                            lock_wait=self.settings.qbo_request_timeout + 10)
-
-    @cached_property
-    def _realms(self) -> dict[str, str]:
-        return {}
 
     @cached_property
     def _http(self):

@@ -20,6 +20,7 @@ from rq.rate_limit import RateLimit
 from sqlalchemy.orm import Session
 
 from addon.clock import utcnow
+from addon.eventflow import after_commit
 
 log = logging.getLogger(__name__)
 QUEUE = "postings"
@@ -69,8 +70,6 @@ def enqueue(container, posting_id: int, company_id: str, seq: int, *, at: dateti
 def enqueue_after_commit(session: Session, container, posting_id: int, company_id: str, seq: int, *,
                          at: datetime | None = None) -> None:
     """Enqueue the job once ``session`` commits (never for a posting that was rolled back)."""
-    from addon.eventflow import after_commit
-
     def later() -> None:
         try:
             enqueue(container, posting_id, company_id, seq, at=at)
