@@ -79,7 +79,6 @@ class Context:
                 exponent(agreement.currency), decimal_mode(agreement.rounding),
                 rounding_step(ZERO, ZERO, agreement.currency, agreement.rounding))
         self._quantum, self._mode, self._exact = money_rules
-        self._tax_codes = _tax_codes(agreement)
 
     def usage_for(self, component: Component) -> list[UsageRecord]:
         """The usage in this window that ``component`` bills (first matching component wins)."""
@@ -125,10 +124,7 @@ class Context:
             rate = amount
         item = item or component.item or self.rule.what.default_item
         override = tax_code or component.tax_code
-        slot = (item, taxable, override)
-        code = self._tax_codes.get(slot)
-        if code is None:
-            code = self._tax_codes[slot] = self._tax_code(item, taxable, override)
+        code = self._tax_code(item, taxable, override)
         description = default
         if component.description:
             description = self._render_line(component, kind, default, item, quantity, rate, amount, detail)
@@ -144,7 +140,6 @@ class Context:
         return line
 
     def _tax_code(self, item: str | None, taxable: bool | None, override: str | None) -> str:
-        # With no item defaults the item plays no part; _tax_codes shares those answers.
         defaults = self.agreement.items.get(item) if item else None
         if defaults is not None and defaults.taxable is not None:
             taxable = defaults.taxable
@@ -179,20 +174,6 @@ class Context:
                    f"{fallback}")
         if message not in self.holds:
             self.warn("template_data_missing", message)
-
-
-def _tax_codes(agreement: Agreement) -> dict:
-    """Where a draft keeps the tax code of each (item, taxable, override) it met: shared by every
-    agreement with the same tax treatment and no item defaults (the codes then do not depend on
-    the item), else the draft's own."""
-    if agreement.items:
-        return {}
-    tax = agreement.tax
-    found = tax.__dict__.get("_codes_without_items")
-    if found is None:
-        found = {}
-        object.__setattr__(tax, "_codes_without_items", found)
-    return found
 
 
 def period_variables(period: BillingPeriod | None) -> dict[str, Any] | None:
