@@ -62,7 +62,7 @@ def top_up(component: HourBlock, ctx: Context) -> None:
     blocks = _blocks_needed(component, shortfall.projected)
     why = (f"top-up: {hours_text(shortfall.hours)} not yet drawn take the balance of {hours_text(shortfall.balance)} "
            f"to {hours_text(shortfall.projected)}, below {hours_text(component.top_up_below)}")
-    sources = [f"{e.record.source}:{e.record.source_id}@v{e.record.version}" for e in shortfall.entries]
+    sources = [e.source_id for e in shortfall.entries]
     _purchase(ctx, component, blocks, why, shortfall.balance, sources=sources,
               note=f"the {hours_text(shortfall.hours)} are drawn from the block on the period's statement")
     purchased = blocks * component.block_hours

@@ -9,7 +9,7 @@ from rules.calendar import BillingPeriod, schedule_for
 from rules.components.fees import bill_fee, due_fee_periods
 from rules.components.retainer import Retainer
 from rules.components.usage_view import Entry, hour_entries, hours_text
-from rules.draft import LineKind, RolloverDraw, RolloverGrant, UsageConsumed
+from rules.draft import LineKind, RolloverDraw, RolloverGrant
 from rules.money import ZERO, money
 from rules.window import BOUNDARY, END
 
@@ -32,9 +32,7 @@ def settle_hours(ctx: Context, component, entries: list[Entry]) -> Decimal:
     """Consume ``entries`` and return the hours they bill; a net reduction is held for a person."""
     consumed, comp_id, hours = ctx.usage_consumed, component.id, ZERO
     for entry in entries:
-        record = entry.record
-        consumed.append(UsageConsumed(record.source, record.source_id, record.version, comp_id,
-                                      hours=entry.hours, deleted=record.deleted))
+        consumed.append(entry.consumed(comp_id))
         hours += entry.delta
     if hours < 0:
         ctx.holds.append(f"{component.id}: time already billed was reduced by {hours_text(-hours)}; "
@@ -70,7 +68,7 @@ def bill(component: Retainer, ctx: Context) -> None:
     from_included = min(remaining, included)
     overage = remaining - from_included
     if hours > 0 or overage > 0:
-        sources = [f"{e.record.source}:{e.record.source_id}@v{e.record.version}" for e in entries]
+        sources = [e.source_id for e in entries]
         name = component.item or "Retainer"
         hours_label, included_label, rollover_label = hours_text(hours), hours_text(included), hours_text(from_rollover)
     if hours > 0:

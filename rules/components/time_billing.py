@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rules.calendar import ONE_DAY, schedule_for
 from rules.components.time_materials import LineGrouping, OverCap, TimeAndMaterials
 from rules.components.usage_view import Entry, hour_entries, hours_text
-from rules.draft import CapUse, Carried, LineKind, UsageConsumed
+from rules.draft import CapUse, Carried, LineKind
 from rules.money import ZERO, money, money_in, plain
 from rules.usage import UsageRecord
 from rules.window import BOUNDARY, END
@@ -87,8 +87,7 @@ def bill(component: TimeAndMaterials, ctx: Context) -> None:
             groups[(label, rate)] = ([entry], origin)
         else:
             group[0].append(entry)
-        consumed.append(UsageConsumed(record.source, record.source_id, record.version, comp_id,
-                                      hours=entry.hours, deleted=record.deleted))
+        consumed.append(entry.consumed(comp_id))
     billed = ZERO
     if groups:
         rounding_text = _rounding_text(component.rounding)
@@ -145,7 +144,7 @@ def _time_line(ctx: Context, component: TimeAndMaterials, label: str, rate: Deci
                   "project": first.project, "date": first.date, "name": label or name}
     return ctx.add_line(
         component, LineKind.TIME, quantity=hours, rate=rate, unrounded=hours * rate, default=default,
-        inputs=inputs, arithmetic=f"{hours_label} × {rate_label}", sources=[f"{e.record.source}:{e.record.source_id}@v{e.record.version}" for e in members],
+        inputs=inputs, arithmetic=f"{hours_label} × {rate_label}", sources=[e.source_id for e in members],
         service_date=first.date if by_entry else (period.start if period else first.date),
         notes=notes, detail=detail)
 

@@ -12,6 +12,7 @@ from rules import templates
 from rules.agreement import Agreement
 from rules.calendar import BillingPeriod
 from rules.components import Component
+from rules.components.base import UsageFilter
 from rules.draft import (
     BlockChange,
     CapUse,
@@ -200,33 +201,28 @@ def template_variables(agreement: Agreement, rule: Rule, event: Event | None, pe
     }
 
 
-def _takers(agreement: Agreement) -> dict[str, tuple[tuple[str, tuple[Any, ...]], ...]]:
+def _takers(agreement: Agreement) -> dict[str, tuple[tuple[str, UsageFilter | None], ...]]:
     """For each usage kind, the components that may take a record of it, in the agreement's order:
-    (id, its filter's checks), each check a (field getter, values allowed) pair for a non-empty list
-    of its ``usage`` filter. A component without checks takes every record that reaches it, so the
-    ones after it are left out."""
+    (id, its ``usage`` filter, None when the filter lists nothing). A component without a filter takes
+    every record that reaches it, so the ones after it are left out."""
     found = agreement.__dict__.get("_usage_takers")
     if found is None:
-        by_kind: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
+        by_kind: dict[str, list[tuple[str, UsageFilter | None]]] = {}
         for comp in agreement.components:
             if not comp.USAGE_KINDS:
                 continue
             f = getattr(comp, "usage", None)
-            checks = ()
-            if f is not None and (f.kinds or f.projects or f.tasks or f.roles or f.people):
-                checks = tuple((_FIELDS[name], values) for name, values in (
-                    ("kind", f.kinds), ("project", f.projects), ("task", f.tasks), ("role", f.roles),
-                    ("person", f.people)) if values)
+            if f is not None and not (f.kinds or f.projects or f.tasks or f.roles or f.people):
+                f = None
             for kind in comp.USAGE_KINDS:
                 candidates = by_kind.setdefault(kind, [])
-                if not candidates or candidates[-1][1]:
-                    candidates.append((comp.id, checks))
+                if not candidates or candidates[-1][1] is not None:
+                    candidates.append((comp.id, f))
         found = {kind: tuple(candidates) for kind, candidates in by_kind.items()}
         object.__setattr__(agreement, "_usage_takers", found)
     return found
 
 
-_FIELDS = {name: attrgetter(name) for name in ("kind", "project", "task", "role", "person")}
 _USAGE_ORDER = attrgetter("date", "source", "source_id")
 
 
@@ -258,15 +254,7 @@ def _route(agreement: Agreement, usage: Iterable[UsageRecord], window: Window) -
         candidates = takers.get(record.kind)  # a StrEnum: it finds the kind's name
         if candidates is None:
             continue
-        owner = None
-        for comp_id, checks in candidates:
-            # UsageFilter.matches, unrolled: every non-empty list must hold the record's value.
-            for get, allowed in checks:
-                if get(record) not in allowed:
-                    break
-            else:
-                owner = comp_id
-                break
+        owner = next((comp_id for comp_id, f in candidates if f is None or f.matches(record)), None)
         if owner is not None:
             found = routed.get(owner)
             if found is None:
