@@ -64,25 +64,13 @@ def hour_entries(records: Iterable[UsageRecord], rounding: EntryRounding, histor
     """The entries of ``records`` that change what was billed (new records, edits, deletions)."""
     out = []
     billed = history.billed if history.billed_usage else None
-    increment, minimum = rounding.increment, rounding.minimum
-    mode = _MODES[rounding.mode]
     for record in records:
         prior = billed(record.source, record.source_id) if billed is not None else None
         if prior is not None and prior.version >= record.version:
             continue
         if record.billable and not record.deleted:
             logged = record.hours if record.hours is not None else record.quantity or ZERO
-            if logged <= 0:
-                hours = ZERO
-            elif increment is not None:
-                # round_hours, inlined (one call per entry adds up over a month-end run)
-                hours = ((logged / increment).to_integral_value(rounding=mode) * increment).quantize(increment)
-                if minimum is not None and hours < minimum:
-                    hours = minimum
-            elif minimum is not None and logged < minimum:
-                hours = minimum
-            else:
-                hours = logged
+            hours = round_hours(logged, rounding)
         else:
             logged = hours = ZERO
         before = prior.hours or ZERO if prior is not None else ZERO
@@ -99,8 +87,4 @@ def total_hours(entries: Iterable[Entry]) -> Decimal:
 
 def hours_text(value: Decimal) -> str:
     """``27.5 h``."""
-    text = format(value.normalize(), "f")  # plain(), inlined: explanations show many of these
-    dot = text.find(".")
-    if dot < 0 or len(text) - dot <= 9:
-        return f"{text} h"
-    return f"{text[:dot + 9]}… h"
+    return f"{plain(value.normalize())} h"
