@@ -91,21 +91,11 @@ class Context:
 
     def consumes_anything(self) -> bool:
         """True when the draft uses up or creates anything (a zero-line draft may still)."""
-        return bool(self.usage_consumed or self.blocks or self.rollover_draws or self.rollover_grants
-                    or self.credits or self.deposits_billed or self.deposits_applied or self.carried
-                    or self.fee_periods or self.cap_uses)
+        return any(getattr(self, name) for name in _RECORDED)
 
     def consumption(self) -> Consumption:
         """Everything recorded so far, as the draft's ``Consumption``."""
-        # Most of these are empty in a given draft: () needs no call.
-        return Consumption(
-            tuple(self.usage_consumed) if self.usage_consumed else (), tuple(self.blocks) if self.blocks else (),
-            tuple(self.rollover_draws) if self.rollover_draws else (),
-            tuple(self.rollover_grants) if self.rollover_grants else (), tuple(self.credits) if self.credits else (),
-            tuple(self.deposits_billed) if self.deposits_billed else (),
-            tuple(self.deposits_applied) if self.deposits_applied else (),
-            tuple(self.carried) if self.carried else (), tuple(self.fee_periods) if self.fee_periods else (),
-            tuple(self.cap_uses) if self.cap_uses else ())
+        return Consumption(*(tuple(getattr(self, name)) for name in _RECORDED))
 
     def warn(self, code: str, message: str, *, hold: bool = True) -> None:
         """Record a warning (and, by default, hold the invoice for review because of it)."""
@@ -223,6 +213,9 @@ def _takers(agreement: Agreement) -> dict[str, tuple[tuple[str, UsageFilter | No
     return found
 
 
+# The lists a Context records consumption in, in the order of Consumption's fields.
+_RECORDED = ("usage_consumed", "blocks", "rollover_draws", "rollover_grants", "credits", "deposits_billed",
+             "deposits_applied", "carried", "fee_periods", "cap_uses")
 _USAGE_ORDER = attrgetter("date", "source", "source_id")
 
 
