@@ -116,9 +116,7 @@ def assemble(ctx: Context) -> InvoiceDraft | None:
     agreement, rule, event, window = ctx.agreement, ctx.rule, ctx.event, ctx.window
     key = BusinessKey(agreement.company_id, agreement.id, rule.id, window.billed_thing)
     lines = tuple(ctx.lines)
-    total = ZERO
-    for line in lines:
-        total += line.amount
+    total = ctx.subtotal()
     terms = agreement.terms
     due = terms.due_date(ctx.today)
     service_start, service_end = _service_span(ctx, consumption)
@@ -149,7 +147,7 @@ def assemble(ctx: Context) -> InvoiceDraft | None:
         hold_reasons=tuple(holds), warnings=tuple(ctx.warnings), service_start=service_start,
         service_end=service_end, memo=memo, private_note=private_note, doc_number=doc_number,
         bill_to=agreement.bill_to, po_number=agreement.po_number, class_ref=agreement.class_ref, trigger=trigger,
-        expected_tax=_expected_tax(ctx, lines) if agreement.tax.rates else None, consumption=consumption)
+        expected_tax=_expected_tax(ctx, lines), consumption=consumption)
 
 
 def _span_variables(window, start: date | None, end: date | None) -> dict | None:
@@ -173,13 +171,7 @@ def _service_span(ctx: Context, consumption: Consumption) -> tuple[date | None, 
                 break
     if not spans:
         return ctx.event.period_start, ctx.event.period_end
-    first, last = spans[0]
-    for start, end in spans:
-        if start < first:
-            first = start
-        if end > last:
-            last = end
-    return first, last
+    return min(start for start, _ in spans), max(end for _, end in spans)
 
 
 def _marker(key: BusinessKey) -> str:
