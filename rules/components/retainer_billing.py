@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rules.calendar import BillingPeriod, schedule_for
 from rules.components.fees import bill_fee, due_fee_periods
 from rules.components.retainer import Retainer
-from rules.components.usage_view import Entry, hour_entries, hours_text
+from rules.components.usage_view import Entry, hour_entries, hours_text, total_hours
 from rules.draft import LineKind, RolloverDraw, RolloverGrant
 from rules.money import ZERO, money
 from rules.window import BOUNDARY, END
@@ -30,10 +30,8 @@ def usage_period(ctx: Context) -> BillingPeriod | None:
 
 def settle_hours(ctx: Context, component, entries: list[Entry]) -> Decimal:
     """Consume ``entries`` and return the hours they bill; a net reduction is held for a person."""
-    consumed, comp_id, hours = ctx.usage_consumed, component.id, ZERO
-    for entry in entries:
-        consumed.append(entry.consumed(comp_id))
-        hours += entry.delta
+    ctx.usage_consumed.extend(entry.consumed(component.id) for entry in entries)
+    hours = total_hours(entries)
     if hours < 0:
         ctx.holds.append(f"{component.id}: time already billed was reduced by {hours_text(-hours)}; "
                          "credit it by hand if the client is owed money")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from rules.calendar import ONE_DAY, schedule_for
 from rules.components.time_materials import LineGrouping, OverCap, TimeAndMaterials
-from rules.components.usage_view import Entry, hour_entries, hours_text
+from rules.components.usage_view import Entry, hour_entries, hours_text, total_hours
 from rules.draft import CapUse, Carried, LineKind
 from rules.money import ZERO, money, money_in, plain
 from rules.usage import UsageRecord
@@ -92,9 +92,7 @@ def bill(component: TimeAndMaterials, ctx: Context) -> None:
     if groups:
         rounding_text = _rounding_text(component.rounding)
         for (label, rate), (members, origin) in sorted(groups.items()):
-            hours = ZERO
-            for e in members:
-                hours += e.delta
+            hours = total_hours(members)
             if hours == 0:
                 continue
             line = _time_line(ctx, component, label, rate, origin, members, hours, rounding_text)
