@@ -40,8 +40,6 @@ from rules.window import Window
 
 ZERO = Decimal(0)
 DESCRIPTION_LIMIT = templates.LIMITS["description"]
-# (currency, rounding policy) -> (quantum, decimal rounding mode, the exact-rounding text)
-_MONEY_RULES: dict[tuple[str, Any], tuple[Decimal, str, str]] = {}
 
 
 class Context:
@@ -72,14 +70,10 @@ class Context:
         self.cap_uses: list[CapUse] = []
         self._routed = _route(agreement, usage, window)
         self._template_base: dict[str, Any] | None = None
-        # Made once per draft rather than per line: the quantum, rounding mode, exact-rounding text
-        # and the tax code of each (item, taxable, override) seen.
-        money_rules = _MONEY_RULES.get((agreement.currency, agreement.rounding))
-        if money_rules is None:
-            money_rules = _MONEY_RULES[(agreement.currency, agreement.rounding)] = (
-                exponent(agreement.currency), decimal_mode(agreement.rounding),
-                rounding_step(ZERO, ZERO, agreement.currency, agreement.rounding))
-        self._quantum, self._mode, self._exact = money_rules
+        # Looked up once per draft rather than per line.
+        currency, policy = agreement.currency, agreement.rounding
+        self._quantum, self._mode = exponent(currency), decimal_mode(policy)
+        self._exact = rounding_step(ZERO, ZERO, currency, policy)
 
     def usage_for(self, component: Component) -> list[UsageRecord]:
         """The usage in this window that ``component`` bills (first matching component wins)."""
