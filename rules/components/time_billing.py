@@ -60,19 +60,9 @@ def bill(component: TimeAndMaterials, ctx: Context) -> None:
     by_entry = component.group_by is BY_ENTRY
     field = None if by_entry else _GROUP_FIELD[component.group_by]
     consumed, comp_id = ctx.usage_consumed, component.id
-    rates = component.rates
-    tables = bool(rates.task or rates.person or rates.role or rates.project)
-    default = (component.default_rate, "the agreement's default rate" if component.default_rate is not None
-               else "no rate")
     for entry in entries:
         record = entry.record
-        # rate_for, short-cut when the component has no rate tables (only an entry's own rate or the default)
-        if tables:
-            rate, origin = rate_for(component, record)
-        elif record.rate is not None:
-            rate, origin = record.rate, "the entry"
-        else:
-            rate, origin = default
+        rate, origin = rate_for(component, record)
         if rate is None:
             who = record.person or record.role or "someone"
             ctx.warn("missing_rate", f"No rate for {hours_text(entry.delta)} of {who} on "
