@@ -40,7 +40,7 @@ from rules.keys import BusinessKey
 from rules.money import HUNDRED, ZERO, money, plain, quantize
 from rules.rule import Rule, SendMode
 from rules.usage import UsageRecord
-from rules.window import OBJECT, Window
+from rules.window import OBJECT
 
 BILLERS = {
     FixedFee: fixed_fee_billing.bill,
@@ -87,13 +87,10 @@ def draft_for_event(event: Event, agreement: Agreement, rule: Rule, *, usage: It
 
 
 def make_draft(event: Event, agreement: Agreement, rule: Rule, *, usage: Iterable[UsageRecord] = (),
-               history: History | None = None, today: date, window: Window | None = None) -> InvoiceDraft | None:
-    """``draft_for_event`` once the caller knows ``rule`` answers ``event`` (``due_drafts`` does,
-    and passes the window it already knows: ``window_for(event, agreement, rule)``)."""
+               history: History | None = None, today: date) -> InvoiceDraft | None:
+    """``draft_for_event`` once the caller knows ``rule`` answers ``event`` (``due_drafts`` does)."""
     history = history if history is not None else History()
-    if window is None:
-        window = window_for(event, agreement, rule)
-    ctx = Context(agreement, rule, event, window, usage, history, today)
+    ctx = Context(agreement, rule, event, window_for(event, agreement, rule), usage, history, today)
     selected = rule.what.components
     components = [c for c in agreement.components if c.id in selected] if selected else agreement.components
     credits = []

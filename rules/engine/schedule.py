@@ -11,7 +11,6 @@ from rules.agreement import Agreement
 from rules.calendar import ONE_DAY, BillingPeriod, day_starts, local_date, require_aware
 from rules.draft import InvoiceDraft
 from rules.engine.drafting import make_draft, rules_for_event
-from rules.engine.windows import boundary_window
 from rules.events import Event, EventKind
 from rules.history import History
 from rules.quick import quick_init
@@ -99,16 +98,10 @@ def due_drafts(agreement: Agreement, now: datetime, *, since: datetime | None = 
     history = history if history is not None else History()
     today = local_date(now, agreement.timezone)
     drafts = []
-    steps = []
-    for due in due_periods(agreement, now, since=since):
-        event = period_event(agreement, due)
-        window = None
-        for rule in rules_for_event(event, agreement):
-            if window is None:  # what window_for makes of this event
-                window = boundary_window(agreement, due.boundary)
-            steps.append((event, rule, window))
-    for i, (event, rule, window) in enumerate(steps):
-        draft = make_draft(event, agreement, rule, usage=usage, history=history, today=today, window=window)
+    steps = [(event, rule) for event in due_events(agreement, now, since=since)
+             for rule in rules_for_event(event, agreement)]
+    for i, (event, rule) in enumerate(steps):
+        draft = make_draft(event, agreement, rule, usage=usage, history=history, today=today)
         if draft is not None:
             drafts.append(draft)
             if i + 1 < len(steps):  # the next draft must see what this one consumed
