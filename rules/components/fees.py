@@ -24,8 +24,8 @@ def due_fee_periods(ctx: Context, component: Component, cadence: Cadence, timing
     window, agreement = ctx.window, ctx.agreement
     trigger = window.trigger
     if trigger is BOUNDARY:
-        grid = agreement.schedule if cadence is agreement.cycle or cadence == agreement.cycle else schedule_for(agreement.start, cadence,
-                                                                                 agreement.end)
+        grid = (agreement.schedule if cadence == agreement.cycle
+                else schedule_for(agreement.start, cadence, agreement.end))
         if timing is ADVANCE:
             if window.next_boundary is None:
                 return []
